@@ -141,7 +141,7 @@ def expand_factor(factor: str) -> list[list[str]]:
     [['school'], ['school', 'class']]
     """
     try:
-        desc = formulae.model_description(f"__y ~ (1 | {factor})")
+        desc = formulae.model_description(f"y ~ (1 | {factor})")
     except Exception as exc:  # formulae raises its own parse errors
         raise ValueError(f"cannot parse the grouping factor {factor!r}: {exc}") from exc
     return [[c.name for c in term.factor.components] for term in desc.group_terms]

@@ -133,7 +133,7 @@ def group_means(y: Any, groups: Any) -> pd.Series:
 
 
 def fixed_effects(y: Any, groups: Any) -> pd.Series:
-    """Fixed-effect estimates ``alpha_hat_i = ybar_i. - ybar..``, Chapter 1, eq. (1.3).
+    """Fixed-effect estimates ``alpha_hat_i = ybar_i. - ybar..``, Chapter 1, eq. (1.2).
 
     ``ybar..`` is the mean of all ``N`` observations.  These are the least-squares
     estimates of the group effects under the constraint ``sum_i n_i alpha_i = 0``.
@@ -281,7 +281,7 @@ def shrinkage_factor(sigma_a2: float, sigma2: float, n: Any) -> np.ndarray | flo
 
 
 def gls_mean(y: Any, groups: Any, sigma_a2: float, sigma2: float) -> float:
-    """Generalized-least-squares estimate of ``mu``, Chapter 1, eq. (1.6).
+    """Generalized-least-squares estimate of ``mu``, Chapter 1, eq. (1.5).
 
     ``mu_gls = sum_i w_i ybar_i. / sum_i w_i`` with weights
     ``w_i = 1 / var(ybar_i.) = 1 / (sigma_a^2 + sigma^2 / n_i)``.  In a balanced
@@ -301,7 +301,7 @@ def _gls_centre(n_i: np.ndarray, means: np.ndarray, sigma_a2: float, sigma2: flo
 
 
 def blup(y: Any, groups: Any, sigma_a2: float, sigma2: float) -> pd.Series:
-    """BLUP of the group effects ``alpha_i``, Chapter 1, eq. (1.5).
+    """BLUP of the group effects ``alpha_i``, Chapter 1, eq. (1.6).
 
     ``alpha_tilde_i = k_i (ybar_i. - mu_gls)`` with the shrinkage factor
     ``k_i = sigma_a^2 / (sigma_a^2 + sigma^2 / n_i)`` (:func:`shrinkage_factor`)

@@ -21,9 +21,9 @@ def plot_shrinkage(
     Parameters
     ----------
     fixed : array_like of shape (a,)
-        Fixed-effect estimates ``ybar_i. - ybar..`` (eq. 1.3).
+        Fixed-effect estimates ``ybar_i. - ybar..`` (eq. 1.2).
     blup : array_like of shape (a,)
-        BLUPs ``k_i (ybar_i. - mu_hat)`` (eq. 1.5).
+        BLUPs ``k_i (ybar_i. - mu_hat)`` (eq. 1.6).
     n_i : array_like of shape (a,)
         Group sizes; the horizontal axis.
     truth : array_like of shape (a,), optional

@@ -49,6 +49,8 @@ __all__ = ["PLS", "PLSSolution", "optimize_theta"]
 
 #: A diagonal element of ``T`` below this is reported as singular (lme4's ``isSingular`` tol).
 SINGULAR_TOL = 1e-4
+#: Final trust-region radius of the optimiser: the precision asked of theta.
+FINAL_RADIUS = 1e-8
 
 
 def _dense(M: Any) -> np.ndarray:
@@ -319,8 +321,8 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
 
     bounds = scipy.optimize.Bounds(lower, upper)
     res = scipy.optimize.minimize(
-        fun, start, method="L-BFGS-B", bounds=bounds,
-        options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000, "maxcor": 20},
+        fun, start, method="COBYQA", bounds=bounds,
+        options={"final_tr_radius": FINAL_RADIUS, "maxfev": 500 * max(1, start.size) ** 2},
     )
     theta, value = res.x.copy(), float(res.fun)
     diag = system.diagonal_mask()
@@ -332,6 +334,6 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
             theta, value = trial, trial_value
     return OptSummary(
         theta_start=start, lower=lower, upper=upper, theta_final=theta, objective_final=value,
-        n_evaluations=n_eval, optimizer="L-BFGS-B", converged=bool(res.success),
+        n_evaluations=n_eval, optimizer="COBYQA", converged=bool(res.success),
         message=str(res.message), criterion="REML" if reml else "ML",
     )

@@ -151,7 +151,7 @@ def fit_varcomp(y: Any, X: Any, Z_blocks: Sequence[Any], method: str = "REML") -
     >>> Z = np.kron(np.eye(3), np.ones((2, 1)))
     >>> fit = fit_varcomp(y, np.ones((6, 1)), [Z], method="REML")
     >>> round(fit.sigma2, 4), fit.sigma2_components.round(4).tolist(), fit.at_boundary.tolist()
-    (2.8333, [12.0833], [False])
+    (2.8333, [14.6667], [False])
     """
     method = check_method(method)
     y = as_vector(y, "y")
