@@ -127,3 +127,29 @@ def load_baseball() -> pd.DataFrame:
     (18, 45, 0.346)
     """
     return _read("baseball.csv", ["team", "league"], {"name": str, "rest_avg": float})
+
+
+def load_pastes() -> pd.DataFrame:
+    """Strength of a chemical paste: 10 batches, 3 casks per batch, 2 assays per cask.
+
+    Columns ``strength`` (of the paste), ``batch`` (categorical, ``A``-``J``),
+    ``cask`` (categorical, ``a``-``c``: the labels repeat in every batch, so cask
+    ``a`` of batch ``A`` and cask ``a`` of batch ``B`` are different casks) and
+    ``sample`` (categorical, ``"A:a"``, ..., ``"J:c"``, the 30 casks), 60 rows.
+    Casks are nested in batches: ``strength ~ 1 + (1 | batch/cask)``, which
+    equals ``(1 | batch) + (1 | batch:cask)`` and ``(1 | batch) + (1 | sample)``.
+
+    Source: Davies, O. L. and Goldsmith, P. L. (eds.) (1972), *Statistical Methods in
+    Research and Production*, 4th ed., Oliver and Boyd, section 6.5; as lme4's
+    ``Pastes`` (exported from lme4 1.1-31, R 4.2.2, with ``write.csv``, 2026-11-25).
+
+    Examples
+    --------
+    >>> p = load_pastes()
+    >>> p.shape, p["batch"].nunique(), p["cask"].nunique(), p["sample"].nunique()
+    ((60, 4), 10, 3, 30)
+    """
+    return _read("pastes.csv", ["batch", "cask", "sample"], {"strength": float})
+
+
+__all__.append("load_pastes")

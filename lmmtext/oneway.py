@@ -336,3 +336,187 @@ def blup(y: Any, groups: Any, sigma_a2: float, sigma2: float) -> pd.Series:
     mu = _gls_centre(n_i, means, sigma_a2, sigma2)
     k = sigma_a2 / (sigma_a2 + sigma2 / n_i)
     return _series(k * (means - mu), labels, "alpha_blup")
+
+
+# --- Chapter 2: the random-effects model -----------------------------------
+
+__all__ += [
+    "ExpectedMeanSquares",
+    "compound_symmetry_cov",
+    "expected_mean_squares",
+    "intraclass_correlation",
+    "prob_negative_estimate",
+]
+
+
+def _group_size_vector(n_i: Any, name: str = "n_i") -> np.ndarray:
+    sizes = np.atleast_1d(np.asarray(n_i))
+    if sizes.ndim != 1 or sizes.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be a one-dimensional sequence of integers")
+    if sizes.size < 2:
+        raise ValueError(f"{name} must describe at least two groups, got {sizes.size}")
+    if (sizes < 1).any():
+        raise ValueError(f"every group needs at least one observation; {name} has a size below 1")
+    return sizes.astype(float)
+
+
+def _count(x: Any, name: str, minimum: int) -> int:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(x).__name__}")
+    if x < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {x}")
+    return int(x)
+
+
+def compound_symmetry_cov(n: int, sigma_a2: float, sigma2: float) -> np.ndarray:
+    """Covariance of one group's ``n`` observations, ``sigma^2 I + sigma_a^2 J``, Chapter 2, eq. (2.2).
+
+    Every diagonal element is ``sigma_a^2 + sigma^2`` and every off-diagonal
+    element is ``sigma_a^2`` (compound symmetry); ``J`` is the ``n x n``
+    matrix of ones.
+
+    Parameters
+    ----------
+    n : int
+        Group size, at least 1.
+    sigma_a2, sigma2 : float
+        Between-group and error variances, non-negative.
+
+    Returns
+    -------
+    ndarray of shape (n, n)
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer.
+    ValueError
+        If ``n < 1`` or a variance is negative or not finite.
+
+    Examples
+    --------
+    >>> compound_symmetry_cov(2, 1.0, 3.0).tolist()
+    [[4.0, 1.0], [1.0, 4.0]]
+    """
+    n = _count(n, "n", 1)
+    sigma_a2 = as_variance(sigma_a2, "sigma_a2")
+    sigma2 = as_variance(sigma2, "sigma2")
+    return sigma2 * np.eye(n) + sigma_a2 * np.ones((n, n))
+
+
+def intraclass_correlation(sigma_a2: float, sigma2: float) -> float:
+    """The intraclass correlation ``sigma_a^2 / (sigma_a^2 + sigma^2)``, Chapter 2, eq. (2.3).
+
+    The correlation between two observations of the same group.
+
+    Raises
+    ------
+    ValueError
+        If a variance is negative or not finite, or both are zero.
+
+    Examples
+    --------
+    >>> intraclass_correlation(16.0, 64.0)
+    0.2
+    """
+    sigma_a2 = as_variance(sigma_a2, "sigma_a2")
+    sigma2 = as_variance(sigma2, "sigma2")
+    if sigma_a2 + sigma2 == 0:
+        raise ValueError("sigma_a2 + sigma2 must be positive (the total variance is zero)")
+    return sigma_a2 / (sigma_a2 + sigma2)
+
+
+@dataclass(frozen=True)
+class ExpectedMeanSquares:
+    """``E[MSA]``, ``E[MSE]`` and ``n0`` of the one-way ANOVA table (Chapter 2)."""
+
+    ms_between: float
+    ms_within: float
+    n0: float
+
+
+def expected_mean_squares(sigma_a2: float, sigma2: float, n_i: Any) -> ExpectedMeanSquares:
+    """Expected mean squares of the one-way random-effects model, Chapter 2, eq. (2.6).
+
+    ``E[MSE] = sigma^2`` and ``E[MSA] = sigma^2 + n0 sigma_a^2`` with
+    ``n0 = (N - sum_i n_i^2 / N) / (a - 1)``; ``n0 = n`` when every ``n_i = n``.
+
+    Parameters
+    ----------
+    sigma_a2, sigma2 : float
+        The variance components, non-negative.
+    n_i : sequence of int
+        The group sizes ``n_1, ..., n_a`` (at least two groups, each of size at
+        least 1, and ``N > a`` so that ``MSE`` exists).
+
+    Returns
+    -------
+    ExpectedMeanSquares
+        Fields ``ms_between`` (``E[MSA]``), ``ms_within`` (``E[MSE]``), ``n0``.
+
+    Raises
+    ------
+    TypeError
+        If ``n_i`` is not a sequence of integers.
+    ValueError
+        If there are fewer than two groups, a size is below 1, every group has
+        one observation, or a variance is negative.
+
+    Examples
+    --------
+    >>> ems = expected_mean_squares(2.0, 1.0, [4, 4, 4])
+    >>> ems.ms_between, ems.ms_within, ems.n0
+    (9.0, 1.0, 4.0)
+    """
+    sigma_a2 = as_variance(sigma_a2, "sigma_a2")
+    sigma2 = as_variance(sigma2, "sigma2")
+    sizes = _group_size_vector(n_i)
+    a, N = sizes.size, sizes.sum()
+    if N - a < 1:
+        raise ValueError("no within-group degrees of freedom: every group has a single observation")
+    n0 = float((N - np.sum(sizes**2) / N) / (a - 1))
+    return ExpectedMeanSquares(ms_between=sigma2 + n0 * sigma_a2, ms_within=sigma2, n0=n0)
+
+
+def prob_negative_estimate(sigma_a2: float, sigma2: float, n: int, a: int) -> float:
+    """Probability that the ANOVA estimate of ``sigma_a^2`` is negative, Chapter 2, eq. (2.9).
+
+    In a balanced design with ``a`` groups of ``n``, ``sigma_a2_hat < 0`` exactly
+    when ``MSA < MSE``, and ``MSA / MSE = (1 + n sigma_a^2 / sigma^2) F`` with
+    ``F ~ F(a - 1, a(n - 1))``, so
+    ``P(sigma_a2_hat < 0) = P(F < 1 / (1 + n sigma_a^2 / sigma^2))``.
+
+    Parameters
+    ----------
+    sigma_a2 : float
+        Between-group variance, non-negative.
+    sigma2 : float
+        Error variance, positive.
+    n : int
+        Common group size, at least 2.
+    a : int
+        Number of groups, at least 2.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``a`` is not an integer.
+    ValueError
+        If ``n < 2``, ``a < 2`` or a variance is out of range.
+
+    Examples
+    --------
+    >>> round(prob_negative_estimate(0.0, 1.0, 5, 6), 3)
+    0.561
+    """
+    from scipy import stats
+
+    sigma_a2 = as_variance(sigma_a2, "sigma_a2")
+    sigma2 = as_variance(sigma2, "sigma2", positive=True)
+    n = _count(n, "n", 2)
+    a = _count(a, "a", 2)
+    return float(stats.f.cdf(1.0 / (1.0 + n * sigma_a2 / sigma2), a - 1, a * (n - 1)))

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 import scipy.optimize
 import scipy.sparse
 
@@ -49,12 +50,24 @@ __all__ = ["PLS", "PLSSolution", "optimize_theta"]
 
 #: A diagonal element of ``T`` below this is reported as singular (lme4's ``isSingular`` tol).
 SINGULAR_TOL = 1e-4
-#: Final trust-region radius of the optimiser: the precision asked of theta.
-FINAL_RADIUS = 1e-8
+#: Values at which a diagonal element of ``T`` stuck at 0 is probed (see :func:`optimize_theta`).
+BOUNDARY_PROBES = (1e-2, 1e-1)
+#: Blocks below the first term with at most this many entries are stored dense.
+DENSE_MAX = 200_000
+#: Largest number of precomputed products kept for one pair of sparse blocks.
+GRAM_MAX = 20_000_000
 
 
 def _dense(M: Any) -> np.ndarray:
     return M.toarray() if scipy.sparse.issparse(M) else M
+
+
+def _sparse_or_dense(M: scipy.sparse.sparray) -> Any:
+    """Keep a block below the first term sparse only if it is large and mostly zero."""
+    rows, cols = M.shape
+    if rows * cols <= DENSE_MAX or M.nnz > 0.1 * rows * cols:
+        return M.toarray()
+    return scipy.sparse.csr_array(M)
 
 
 def _blockdiag(blocks: np.ndarray) -> scipy.sparse.csr_array:
@@ -66,6 +79,15 @@ def _blockdiag(blocks: np.ndarray) -> scipy.sparse.csr_array:
         (blocks, np.arange(n_blocks), np.arange(n_blocks + 1)), shape=(n_blocks * s, n_blocks * s)
     )
     return bsr.tocsr()
+
+
+def _rmul_blocks(M: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """``M B`` for a dense ``M`` and block-diagonal ``B`` given as an ``(l, s, s)`` array."""
+    n_blocks, s, _ = blocks.shape
+    if s == 1:
+        return M * blocks[:, 0, 0]
+    m = M.shape[0]
+    return np.einsum("rls,lst->rlt", M.reshape(m, n_blocks, s), blocks).reshape(m, -1)
 
 
 def _rmul_lambda(M: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -80,6 +102,63 @@ def _rmul_lambda(M: np.ndarray, T: np.ndarray) -> np.ndarray:
 def _lmul_lambda_t(T: np.ndarray, M: np.ndarray) -> np.ndarray:
     """``(I (x) T)' M`` for a dense ``M`` whose rows are level-major."""
     return _rmul_lambda(M.T, T).T
+
+
+def _sandwich(Ti: np.ndarray | None, M: np.ndarray, Tj: np.ndarray) -> np.ndarray:
+    """``Lambda_i' M Lambda_j`` as a new C-contiguous array (``Ti=None``: ``Lambda_i = I``)."""
+    if Ti is None:
+        return np.ascontiguousarray(_rmul_lambda(M, Tj))
+    if Ti.shape[0] == 1 and Tj.shape[0] == 1:
+        return np.multiply(M, Ti[0, 0] * Tj[0, 0], order="C")
+    return np.ascontiguousarray(_lmul_lambda_t(Ti, _rmul_lambda(M, Tj)))
+
+
+def _solve_right_lower_t(C: np.ndarray, Lc: np.ndarray) -> np.ndarray:
+    """``C Lc^{-T}`` for lower-triangular ``Lc`` (BLAS ``dtrsm`` on ``Lc'``, no copy of ``Lc``)."""
+    return scipy.linalg.blas.dtrsm(1.0, Lc.T, C, side=1, lower=0, trans_a=0)
+
+
+class _WeightedGram:
+    """``A_i diag(w) A_j'`` for fixed sparse ``A_i``, ``A_j`` and a weight per first-term level.
+
+    Below a scalar first term, ``L_i0 L_j0' = Lambda_i' A_i0 diag(m^2) A_j0' Lambda_j``
+    where ``A_i0 = Z_i'Z_0``.  Every product of a nonzero of column ``k`` of ``A_i0``
+    with one of column ``k`` of ``A_j0`` is formed once here; an evaluation is then
+    one sparse matrix-vector product instead of a sparse matrix-matrix product (the
+    symbolic part of the product is done once, as in a sparse Cholesky's analysis phase).
+    """
+
+    def __init__(self, Ai: scipy.sparse.csr_array, Aj: scipy.sparse.csr_array, n_pairs: int) -> None:
+        Ai, Aj = Ai.tocsc(), Aj.tocsc()
+        ci, cj = np.diff(Ai.indptr), np.diff(Aj.indptr)
+        per_col = ci * cj
+        col = np.repeat(np.arange(per_col.size), per_col)
+        offset = np.arange(n_pairs) - np.repeat(np.cumsum(per_col) - per_col, per_col)
+        ia = Ai.indptr[col] + offset // cj[col]
+        jb = Aj.indptr[col] + offset % cj[col]
+        self.shape = (Ai.shape[0], Aj.shape[0])
+        flat = Ai.indices[ia].astype(np.int64) * self.shape[1] + Aj.indices[jb]
+        self.index, row = np.unique(flat, return_inverse=True)
+        # P[r, k]: the sum over level k of the products landing on entry index[r].
+        self.P = scipy.sparse.csr_array(
+            (Ai.data[ia] * Aj.data[jb], (row, col)), shape=(self.index.size, per_col.size)
+        )
+
+    @staticmethod
+    def n_pairs(Ai: scipy.sparse.sparray, Aj: scipy.sparse.sparray) -> int:
+        return int(np.sum(np.diff(Ai.tocsc().indptr) * np.diff(Aj.tocsc().indptr)))
+
+    def subtract_from(self, C: np.ndarray, w: np.ndarray) -> None:
+        """``C -= A_i diag(w) A_j'`` in place; ``C`` must be C-contiguous."""
+        if not C.flags.c_contiguous:
+            raise ValueError("internal error: C must be C-contiguous")
+        C.reshape(-1)[self.index] -= self.P @ w
+
+    def dense(self, w: np.ndarray) -> np.ndarray:
+        """``A_i diag(w) A_j'`` as a dense array."""
+        out = np.zeros(self.shape[0] * self.shape[1])
+        out[self.index] = self.P @ w
+        return out.reshape(self.shape)
 
 
 @dataclass(frozen=True)
@@ -147,12 +226,21 @@ class PLS:
                     elif i == K:
                         A[i, j] = np.asarray((Zs[0].T @ W).T)
                     else:
-                        A[i, j] = scipy.sparse.csr_array(Zi_t @ Zs[0])
+                        A[i, j] = _sparse_or_dense(Zi_t @ Zs[0])
                 elif i == K:
                     A[i, j] = np.asarray((Zs[j].T @ W).T)
                 else:
-                    A[i, j] = _dense(Zi_t @ Zs[j])
+                    A[i, j] = np.ascontiguousarray(_dense(Zi_t @ Zs[j]))
         self._A = A
+        # Precomputed products for sparse blocks below a scalar first term.
+        self._gram: dict[tuple[int, int], _WeightedGram] = {}
+        if self._special and terms[order[0]].n_cols == 1:
+            for i in range(1, K):
+                for j in range(1, i + 1):
+                    if scipy.sparse.issparse(A[i, 0]) and scipy.sparse.issparse(A[j, 0]):
+                        n_pairs = _WeightedGram.n_pairs(A[i, 0], A[j, 0])
+                        if n_pairs <= GRAM_MAX:
+                            self._gram[i, j] = _WeightedGram(A[i, 0], A[j, 0], n_pairs)
 
     @staticmethod
     def _diag_blocks(ZtZ: scipy.sparse.coo_array, term: ReMat) -> np.ndarray:
@@ -177,51 +265,71 @@ class PLS:
 
     # -- factorisation -------------------------------------------------------------------
     def _factor(self, theta: np.ndarray) -> _Factor:
+        """The blocked Cholesky factor ``L`` at ``theta`` and ``log|L_theta|^2``."""
         Ts = [self.terms[k].lambda_factor(theta[self._theta_slices[k]]) for k in self._order]
         A, K = self._A, self._K
+        w0 = None
         f = _Factor()
         L = f.L
         start = 0
         if self._special:
             T = Ts[0]
             s = T.shape[0]
-            B = T.T @ A[0, 0] @ T + np.eye(s)
-            L0 = np.linalg.cholesky(B)
+            L0 = np.linalg.cholesky(T.T @ A[0, 0] @ T + np.eye(s))
             f.logdet_L += 2.0 * np.log(np.diagonal(L0, axis1=1, axis2=2)).sum()
             L[0, 0] = L0
             # M = T L0^{-T}, level by level, so that L_i0 = Lambda_i' A_i0 M.
             M = np.swapaxes(np.linalg.solve(L0, np.broadcast_to(T.T, L0.shape)), 1, 2)
-            M_sp = _blockdiag(M)
-            for i in range(1, K):
-                Ti = Ts[i]
-                Ai0 = A[i, 0] @ M_sp
-                if Ti.shape[0] == 1:
-                    L[i, 0] = Ai0 * Ti[0, 0]
+            w0 = M[:, 0, 0] ** 2 if s == 1 else None
+            M_sp = None
+            for i in range(1, K + 1):
+                Ai0 = A[i, 0]
+                if scipy.sparse.issparse(Ai0):
+                    if M_sp is None:
+                        M_sp = _blockdiag(M)
+                    Li0 = Ai0 @ M_sp
+                    Ti = Ts[i]
+                    if Ti.shape[0] == 1:
+                        Li0 = Li0 * Ti[0, 0]
+                    else:
+                        n_levels = self.terms[self._order[i]].n_levels
+                        Li0 = _blockdiag(np.broadcast_to(Ti.T, (n_levels,) + Ti.shape)) @ Li0
                 else:
-                    lam_t = _blockdiag(np.broadcast_to(Ti.T, (self.terms[self._order[i]].n_levels,) + Ti.shape))
-                    L[i, 0] = lam_t @ Ai0
-            L[K, 0] = np.asarray(A[K, 0] @ M_sp)
+                    Li0 = _rmul_blocks(Ai0, M)
+                    if i < K:
+                        Li0 = _lmul_lambda_t(Ts[i], Li0)
+                L[i, 0] = Li0
             start = 1
         for j in range(start, K + 1):
             if j < K:
-                C = _lmul_lambda_t(Ts[j], _rmul_lambda(A[j, j], Ts[j]))
+                C = _sandwich(Ts[j], A[j, j], Ts[j])
                 C[np.diag_indices_from(C)] += 1.0
             else:
                 C = A[K, K].copy()
             for k in range(j):
-                C -= _dense(L[j, k] @ L[j, k].T)
-            Ljj = scipy.linalg.cholesky(C, lower=True, check_finite=False)
+                self._subtract_product(C, L, Ts, w0, j, j, k)
+            Ljj = np.linalg.cholesky(C)
             L[j, j] = Ljj
             if j < K:
                 f.logdet_L += 2.0 * np.log(np.diag(Ljj)).sum()
             for i in range(j + 1, K + 1):
-                C = _rmul_lambda(A[i, j], Ts[j])
-                if i < K:
-                    C = _lmul_lambda_t(Ts[i], C)
+                C = _sandwich(Ts[i] if i < K else None, A[i, j], Ts[j])
                 for k in range(j):
-                    C = C - _dense(L[i, k] @ L[j, k].T)
-                L[i, j] = scipy.linalg.solve_triangular(Ljj, C.T, lower=True, check_finite=False).T
+                    self._subtract_product(C, L, Ts, w0, i, j, k)
+                L[i, j] = _solve_right_lower_t(C, Ljj)
         return f
+
+    def _subtract_product(
+        self, C: np.ndarray, L: dict, Ts: list[np.ndarray], w0: np.ndarray | None, i: int, j: int, k: int
+    ) -> None:
+        """``C -= L_ik L_jk'`` in place (``C`` C-contiguous)."""
+        gram = self._gram.get((i, j)) if k == 0 else None
+        if gram is None:
+            C -= _dense(L[i, k] @ L[j, k].T)
+        elif Ts[i].shape[0] == 1 and Ts[j].shape[0] == 1:
+            gram.subtract_from(C, w0 * (Ts[i][0, 0] * Ts[j][0, 0]))
+        else:
+            C -= _sandwich(Ts[i], gram.dense(w0), Ts[j])
 
     def _profile(self, f: _Factor) -> tuple[float, float]:
         LF = f.L[self._K, self._K]
@@ -295,23 +403,54 @@ class OptSummary:
     theta_final: np.ndarray
     objective_final: float
     n_evaluations: int
+    n_restarts: int
     optimizer: str
     converged: bool
     message: str
     criterion: str
 
 
+def _lbfgsb(fun: Any, x0: np.ndarray, bounds: scipy.optimize.Bounds) -> scipy.optimize.OptimizeResult:
+    # Central differences: the criterion is known to ~1e-13 relative, so forward
+    # differences would leave theta uncertain in its fourth or fifth digit.
+    return scipy.optimize.minimize(
+        fun, x0, method="L-BFGS-B", jac="3-point", bounds=bounds,
+        options={"ftol": 1e-12, "gtol": 1e-7, "maxls": 50, "maxiter": 1000},
+    )
+
+
+def _probe_boundary(fun: Any, theta: np.ndarray, value: float, diag: np.ndarray) -> np.ndarray | None:
+    """A point better than ``theta`` with a zero diagonal element moved inside, or ``None``."""
+    best, best_value = None, value
+    for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL)):
+        for step in BOUNDARY_PROBES:
+            trial = theta.copy()
+            trial[idx] = step
+            trial_value = fun(trial)
+            if trial_value < best_value:
+                best, best_value = trial, trial_value
+    return best
+
+
 def optimize_theta(system: PLS, reml: bool) -> OptSummary:
     """Minimise the profiled deviance (ML) or REML criterion of ``system`` over ``theta``.
 
-    L-BFGS-B from ``theta`` of ``T_k = I`` with bounds ``theta_diag >= 0``; then
-    each diagonal element below :data:`SINGULAR_TOL` is tried at exactly 0 and
-    kept there if the criterion does not increase (a variance on the boundary is
+    L-BFGS-B with central-difference gradients from ``theta`` of ``T_k = I`` (lme4's
+    start), with bounds ``theta_diag >= 0``.  A diagonal element that ends at the
+    bound needs a second look: for a scalar term the criterion depends on
+    ``theta_k`` only through ``theta_k^2``, so its derivative at ``theta_k = 0`` is
+    zero whether or not the optimum lies inside, and a gradient method that reaches
+    the bound stops there.  Each such element is therefore probed at
+    :data:`BOUNDARY_PROBES`; if a probe is better, L-BFGS-B restarts from it.  Last,
+    each diagonal element below :data:`SINGULAR_TOL` is tried at exactly 0 and kept
+    there if the criterion does not increase (a variance on the boundary is
     reported as 0, not as a tiny number).
     """
     start = system.theta_start()
     lower = system.theta_lower()
     upper = np.full_like(lower, np.inf)
+    bounds = scipy.optimize.Bounds(lower, upper)
+    diag = system.diagonal_mask()
     n_eval = 0
 
     def fun(theta: np.ndarray) -> float:
@@ -319,13 +458,17 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
         n_eval += 1
         return system.objective(theta, reml)
 
-    bounds = scipy.optimize.Bounds(lower, upper)
-    res = scipy.optimize.minimize(
-        fun, start, method="COBYQA", bounds=bounds,
-        options={"final_tr_radius": FINAL_RADIUS, "maxfev": 500 * max(1, start.size) ** 2},
-    )
-    theta, value = res.x.copy(), float(res.fun)
-    diag = system.diagonal_mask()
+    res = _lbfgsb(fun, start, bounds)
+    theta, value, n_restarts = res.x.copy(), float(res.fun), 0
+    while n_restarts < diag.sum():
+        probe = _probe_boundary(fun, theta, value, diag)
+        if probe is None:
+            break
+        n_restarts += 1
+        restart = _lbfgsb(fun, probe, bounds)
+        if restart.fun >= value:
+            break
+        res, theta, value = restart, restart.x.copy(), float(restart.fun)
     for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL) & (theta != 0)):
         trial = theta.copy()
         trial[idx] = 0.0
@@ -334,6 +477,6 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
             theta, value = trial, trial_value
     return OptSummary(
         theta_start=start, lower=lower, upper=upper, theta_final=theta, objective_final=value,
-        n_evaluations=n_eval, optimizer="COBYQA", converged=bool(res.success),
+        n_evaluations=n_eval, n_restarts=n_restarts, optimizer="L-BFGS-B", converged=bool(res.success),
         message=str(res.message), criterion="REML" if reml else "ML",
     )

@@ -18,6 +18,7 @@ term (``s = 1``, one column per "level"), so both fitters share one core
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,7 @@ class ReMat:
         s = self.n_cols
         return s * (s + 1) // 2
 
+    @cached_property
     def _tril(self) -> tuple[np.ndarray, np.ndarray]:
         # Column-major order of the lower triangle, as lme4 stores theta.
         cols, rows = np.triu_indices(self.n_cols)
@@ -105,17 +107,17 @@ class ReMat:
 
     def theta_start(self) -> np.ndarray:
         """``theta`` of ``T = I`` (lme4's starting value)."""
-        rows, cols = self._tril()
+        rows, cols = self._tril
         return (rows == cols).astype(float)
 
     def theta_lower(self) -> np.ndarray:
         """Lower bounds: 0 for the diagonal of ``T``, ``-inf`` below it."""
-        rows, cols = self._tril()
+        rows, cols = self._tril
         return np.where(rows == cols, 0.0, -np.inf)
 
     def diagonal_mask(self) -> np.ndarray:
         """Which elements of the term's ``theta`` lie on the diagonal of ``T``."""
-        rows, cols = self._tril()
+        rows, cols = self._tril
         return rows == cols
 
     def lambda_factor(self, theta: np.ndarray) -> np.ndarray:
@@ -130,7 +132,7 @@ class ReMat:
         [[1.0, 0.0], [2.0, 3.0]]
         """
         T = np.zeros((self.n_cols, self.n_cols))
-        T[self._tril()] = theta
+        T[self._tril] = theta
         return T
 
     def covariance(self, theta: np.ndarray, sigma2: float) -> pd.DataFrame:

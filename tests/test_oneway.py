@@ -254,3 +254,151 @@ def test_blup_allows_single_observation_groups():
 def test_blup_rejects_negative_variance():
     with pytest.raises(ValueError, match="sigma_a2 is a variance"):
         blup([1.0, 2.0, 3.0, 4.0], [0, 0, 1, 1], -0.5, 1.0)
+
+
+# --- Chapter 2: compound symmetry, expected mean squares, negative estimates -
+
+import warnings  # noqa: E402
+
+from scipy import stats  # noqa: E402
+
+from lmmtext.mixed import marginal_cov  # noqa: E402
+from lmmtext.oneway import (  # noqa: E402
+    compound_symmetry_cov,
+    expected_mean_squares,
+    intraclass_correlation,
+    prob_negative_estimate,
+)
+
+
+def test_compound_symmetry_cov_is_sigma2_identity_plus_sigma_a2_ones():
+    V = compound_symmetry_cov(3, 2.0, 5.0)
+    np.testing.assert_array_equal(V, 5.0 * np.eye(3) + 2.0 * np.ones((3, 3)))
+
+
+def test_compound_symmetry_cov_equals_the_marginal_covariance_of_one_group():
+    V = marginal_cov(np.ones((4, 1)), [[1.5]], 2.5 * np.eye(4))
+    np.testing.assert_allclose(compound_symmetry_cov(4, 1.5, 2.5), V)
+
+
+@given(n=st.integers(1, 12), sigma_a2=variances, sigma2=variances)
+def test_compound_symmetry_eigenvalues_are_sigma2_plus_n_sigma_a2_and_sigma2(n, sigma_a2, sigma2):
+    eig = np.linalg.eigvalsh(compound_symmetry_cov(n, sigma_a2, sigma2))
+    expected = np.sort([sigma2 + n * sigma_a2] + [sigma2] * (n - 1))
+    np.testing.assert_allclose(eig, expected, rtol=1e-9, atol=1e-9 * (sigma2 + n * sigma_a2))
+
+
+@pytest.mark.parametrize("n, exc, match", [(0, ValueError, "at least 1"), (2.0, TypeError, "integer")])
+def test_compound_symmetry_cov_rejects_a_bad_group_size(n, exc, match):
+    with pytest.raises(exc, match=match):
+        compound_symmetry_cov(n, 1.0, 1.0)
+
+
+def test_intraclass_correlation_is_the_correlation_of_two_observations_in_a_group():
+    V = compound_symmetry_cov(2, 3.0, 9.0)
+    rho = V[0, 1] / np.sqrt(V[0, 0] * V[1, 1])
+    assert intraclass_correlation(3.0, 9.0) == pytest.approx(rho) == pytest.approx(0.25)
+
+
+def test_intraclass_correlation_rejects_zero_total_variance():
+    with pytest.raises(ValueError, match="total variance"):
+        intraclass_correlation(0.0, 0.0)
+
+
+def test_expected_mean_squares_balanced_n0_is_the_group_size():
+    ems = expected_mean_squares(2.0, 3.0, [5, 5, 5, 5])
+    assert (ems.n0, ems.ms_within, ems.ms_between) == (5.0, 3.0, 13.0)
+
+
+def test_expected_mean_squares_unbalanced_n0_formula():
+    sizes = np.array([2, 3, 9])
+    N, a = sizes.sum(), sizes.size
+    ems = expected_mean_squares(1.0, 1.0, sizes)
+    assert ems.n0 == pytest.approx((N - np.sum(sizes**2) / N) / (a - 1))
+    assert ems.n0 < sizes.mean()
+
+
+def test_expected_mean_squares_match_simulated_averages_unbalanced():
+    sizes, sigma_a2, sigma2 = [2, 3, 5, 8, 12], 4.0, 9.0
+    rng = np.random.default_rng(20)
+    msa, mse = [], []
+    for _ in range(4000):
+        y, g = simulate_oneway(sizes, 0.0, np.sqrt(sigma_a2), np.sqrt(sigma2), rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            est = anova_estimates(y, g)
+        msa.append(est.ms_between)
+        mse.append(est.ms_within)
+    ems = expected_mean_squares(sigma_a2, sigma2, sizes)
+    assert np.mean(mse) == pytest.approx(ems.ms_within, rel=0.02)
+    assert np.mean(msa) == pytest.approx(ems.ms_between, rel=0.05)
+
+
+def test_expected_mean_squares_need_within_group_degrees_of_freedom():
+    with pytest.raises(ValueError, match="within-group degrees of freedom"):
+        expected_mean_squares(1.0, 1.0, [1, 1, 1])
+
+
+def test_expected_mean_squares_reject_non_integer_sizes():
+    with pytest.raises(TypeError, match="integers"):
+        expected_mean_squares(1.0, 1.0, [2.5, 3.0])
+
+
+def test_prob_negative_estimate_is_the_f_cdf_at_one_over_one_plus_n_tau():
+    expected = stats.f.cdf(1 / (1 + 4 * 0.5 / 2.0), 5, 6 * 3)
+    assert prob_negative_estimate(0.5, 2.0, 4, 6) == pytest.approx(expected)
+
+
+def test_prob_negative_estimate_with_zero_between_variance_is_p_f_below_one():
+    assert prob_negative_estimate(0.0, 1.0, 3, 5) == pytest.approx(stats.f.cdf(1.0, 4, 10))
+    assert prob_negative_estimate(0.0, 1.0, 3, 5) > 0.5
+
+
+@given(sigma_a2=st.floats(0.0, 100.0), n=st.integers(2, 30), a=st.integers(2, 30))
+def test_prob_negative_estimate_falls_as_sigma_a2_grows(sigma_a2, n, a):
+    assert prob_negative_estimate(sigma_a2 + 0.5, 1.0, n, a) < prob_negative_estimate(sigma_a2, 1.0, n, a)
+
+
+def test_prob_negative_estimate_matches_the_simulated_frequency():
+    n, a, sigma_a2, sigma2 = 4, 5, 0.5, 4.0
+    rng = np.random.default_rng(21)
+    reps = 20_000
+    alpha = rng.normal(0, np.sqrt(sigma_a2), size=(reps, a, 1))
+    y = alpha + rng.normal(0, np.sqrt(sigma2), size=(reps, a, n))
+    means = y.mean(axis=2)
+    msa = n * np.sum((means - means.mean(axis=1, keepdims=True)) ** 2, axis=1) / (a - 1)
+    mse = np.sum((y - means[:, :, None]) ** 2, axis=(1, 2)) / (a * (n - 1))
+    p = prob_negative_estimate(sigma_a2, sigma2, n, a)
+    assert np.mean(msa < mse) == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / reps))
+
+
+@pytest.mark.parametrize("n, a, exc, match", [(1, 5, ValueError, "n must be at least 2"),
+                                              (3, 1, ValueError, "a must be at least 2"),
+                                              (3.0, 5, TypeError, "n must be an integer")])
+def test_prob_negative_estimate_rejects_bad_design(n, a, exc, match):
+    with pytest.raises(exc, match=match):
+        prob_negative_estimate(1.0, 1.0, n, a)
+
+
+def test_sse_over_sigma2_is_chi_square_with_n_minus_a_df():
+    sizes = [2, 3, 4, 6]
+    rng = np.random.default_rng(22)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        sse = [anova_estimates(*simulate_oneway(sizes, 0.0, 2.0, 1.5, rng)).ss_within / 2.25
+               for _ in range(2000)]
+    assert stats.kstest(sse, stats.chi2(sum(sizes) - len(sizes)).cdf).pvalue > 0.01
+
+
+def test_balanced_ssa_scaled_is_chi_square_with_a_minus_1_df_and_independent_of_sse():
+    n, a, sigma_a2, sigma2 = 3, 6, 2.0, 1.0
+    rng = np.random.default_rng(23)
+    ssa, sse = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(2000):
+            est = anova_estimates(*simulate_oneway([n] * a, 0.0, np.sqrt(sigma_a2), 1.0, rng))
+            ssa.append(est.ss_between / (sigma2 + n * sigma_a2))
+            sse.append(est.ss_within)
+    assert stats.kstest(ssa, stats.chi2(a - 1).cdf).pvalue > 0.01
+    assert abs(np.corrcoef(ssa, sse)[0, 1]) < 0.06
