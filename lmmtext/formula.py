@@ -1,4 +1,4 @@
-"""lme4's model formulae: ``y ~ fixed + (expr | factor) + ...`` (the lme4 chapter).
+"""lme4's model formulae: ``y ~ fixed + (expr | factor) + ...`` (Chapters 7-9).
 
 Parsing is shared with the ``formulae`` package (Capretto 2022, used by Bambi):
 it builds the fixed-effects matrix (treatment coding of categorical predictors,

@@ -418,21 +418,33 @@ def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> n
     >>> y.shape
     (30,)
     """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return _draw(_simulation_design(fit_result, data), rng)
+
+
+@dataclass(frozen=True)
+class _SimDesign:
+    """What :func:`simulate` needs, computed once: ``X beta``, ``sigma`` and, per factor,
+    the level codes, the columns of ``Z`` and a square root ``A`` of the covariance."""
+
+    mean: np.ndarray
+    sigma: float
+    factors: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _simulation_design(fit_result: Fit, data: pd.DataFrame) -> _SimDesign:
     if not isinstance(fit_result, (LmmResult, OlsResult)):
         raise TypeError(f"fit_result must be a fit from lmm() or ols(), got {type(fit_result).__name__}")
     _check_frame(data)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     parsed = parse_formula(fit_result.formula)
     X, names = _design(data, parsed.fixed, "the fixed-effects design X")
     if names != list(fit_result.fixef.index):
         raise ValueError(
             f"data give fixed-effects columns {names}, the fit has {list(fit_result.fixef.index)}"
         )
-    n = X.shape[0]
-    y = X @ fit_result.fixef.to_numpy()
     # Per grouping factor: codes and the columns of all its terms (uncorrelated terms share a factor).
-    factors: dict[str, tuple[np.ndarray, list[np.ndarray], list[str]]] = {}
+    groups: dict[str, tuple[np.ndarray, list[np.ndarray], list[str]]] = {}
     for rt in parsed.random:
         values, cnames = _design(data, rt.expr, f"the random-effects term ({rt.expr} | {rt.factor})")
         for variables in expand_factor(rt.factor):
@@ -440,15 +452,23 @@ def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> n
             missing = [v for v in variables if v not in data.columns]
             if missing:
                 raise ValueError(f"grouping column(s) {missing} not found in data")
-            entry = factors.setdefault(name, (_grouping_codes(data, variables), [], []))
+            entry = groups.setdefault(name, (_grouping_codes(data, variables), [], []))
             entry[1].append(values)
             entry[2].extend(cnames)
-    for name, (codes, blocks, cnames) in factors.items():
+    factors = []
+    for name, (codes, blocks, cnames) in groups.items():
         cov = fit_result.covariance[name].loc[cnames, cnames].to_numpy()
-        A = _sqrt_psd(cov)
-        b = rng.standard_normal((codes.max() + 1, len(cnames))) @ A.T
-        y = y + np.sum(np.column_stack(blocks) * b[codes], axis=1)
-    return y + np.sqrt(fit_result.sigma2) * rng.standard_normal(n)
+        factors.append((codes, np.column_stack(blocks), _sqrt_psd(cov)))
+    return _SimDesign(mean=X @ fit_result.fixef.to_numpy(), sigma=float(np.sqrt(fit_result.sigma2)),
+                      factors=factors)
+
+
+def _draw(design: _SimDesign, rng: np.random.Generator) -> np.ndarray:
+    y = design.mean.copy()
+    for codes, values, A in design.factors:
+        b = rng.standard_normal((codes.max() + 1, A.shape[0])) @ A.T
+        y += np.sum(values * b[codes], axis=1)
+    return y + design.sigma * rng.standard_normal(y.size)
 
 
 def parametric_bootstrap(
@@ -460,7 +480,7 @@ def parametric_bootstrap(
     Fit both models; then ``n_boot`` times draw a response from the fitted
     null model (:func:`simulate`), refit both models to it and record
     ``2 (l1* - l0*)``.  The p-value is ``(1 + #{T* >= T}) / (n_boot + 1)``
-    (Davison and Hinkley 1997, eq. (4.11)), never 0.
+    (Davison and Hinkley 1997, ch. 4), never 0.
 
     Parameters
     ----------
@@ -503,9 +523,10 @@ def parametric_bootstrap(
     stat, _ = _check_pair(null_fit, alt_fit)
     response = parse_formula(null_formula).response
     replicates = np.empty(int(n_boot))
+    design = _simulation_design(null_fit, data)
     sim = data.copy()
     for k in range(int(n_boot)):
-        sim[response] = simulate(null_fit, data, rng)
+        sim[response] = _draw(design, rng)
         l0 = fit(null_formula, sim, method).loglik
         l1 = fit(alt_formula, sim, method).loglik
         replicates[k] = max(2.0 * (l1 - l0), 0.0)

@@ -98,7 +98,9 @@ def _check_nonneg_vector(x: Any, name: str, size: int) -> np.ndarray:
 
 
 # -- the pieces every criterion shares -------------------------------------------------
-def _gls_parts(y: np.ndarray, X: np.ndarray, V: np.ndarray) -> tuple[float, float, np.ndarray, float]:
+def _gls_parts(
+    y: np.ndarray, X: np.ndarray, V: np.ndarray
+) -> tuple[float, float, np.ndarray, float]:
     """``log|V|``, ``log|X'V^{-1}X|``, ``beta_hat`` and ``r'V^{-1}r`` (inputs trusted)."""
     cho_V = cholesky(V, "V")
     logdet_V = 2.0 * float(np.log(np.diag(cho_V[0])).sum())
@@ -316,7 +318,9 @@ def error_contrasts(X: Any) -> np.ndarray:
     n, p = X.shape
     check_full_column_rank(X, "X")
     if p >= n:
-        raise ValueError(f"X has {p} columns and {n} rows: there are no error contrasts (need p < n)")
+        raise ValueError(
+            f"X has {p} columns and {n} rows: there are no error contrasts (need p < n)"
+        )
     Q, _ = np.linalg.qr(X, mode="complete")
     return Q[:, p:]
 

@@ -1,4 +1,4 @@
-"""Fitting linear mixed models from lme4 formulae (the lme4 chapter).
+"""Fitting linear mixed models from lme4 formulae (Chapters 7-9; computation in Chapter 11).
 
 :func:`lmm` is the book's ``lmer``: it reads an lme4 formula
 (:mod:`lmmtext.formula`), builds one :class:`~lmmtext.remat.ReMat` per
@@ -246,13 +246,14 @@ def _random_terms(parsed: ParsedFormula, data: pd.DataFrame, n: int) -> list[ReM
 
 
 def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
-    """Fit a linear mixed model written as an lme4 formula, by REML or ML (lme4 chapter).
+    """Fit a linear mixed model written as an lme4 formula, by REML or ML (Chapters 7-9).
 
     The model is ``y = X beta + Z b + e`` with ``b ~ N(0, sigma^2 Lambda Lambda')``
     and ``e ~ N(0, sigma^2 I)``.  ``beta`` and ``sigma^2`` are profiled out and the
     profiled deviance (ML) or REML criterion is minimised over ``theta``, the
-    elements of the relative covariance factor ``Lambda_theta`` (Bates et al. 2015,
-    eqs. 34 and 41), by the blocked penalised least squares of :mod:`lmmtext.pls`.
+    elements of the relative covariance factor ``Lambda_theta`` (Chapter 11, eqs.
+    ``ch11-deviance`` and ``ch11-reml``; Bates et al. 2015, eqs. 34 and 41), by the
+    blocked penalised least squares of :mod:`lmmtext.pls`.
 
     Parameters
     ----------

@@ -258,7 +258,8 @@ def plot_caterpillar(estimate: Any, lower: Any, upper: Any, *, reference: Any = 
 
 def plot_pooling_panels(data: Any, x: str, y: str, group: str, no_pooling: Any,
                         complete_pooling: Any, partial_pooling: Any, *, ncols: int = 6,
-                        order: Any = None) -> Any:
+                        order: Any = None, xlabel: str | None = None,
+                        ylabel: str | None = None) -> Any:
     """One panel per group: the data and the no-, complete- and partial-pooling lines, Chapter 8.
 
     Parameters
@@ -275,6 +276,11 @@ def plot_pooling_panels(data: Any, x: str, y: str, group: str, no_pooling: Any,
         Panels per row.
     order : sequence, optional
         Order of the panels (level labels); default the order of ``no_pooling``.
+    xlabel, ylabel : str, optional
+        Axis labels shared by the panels; default the column names.
+
+    The legend sits below the panels and the top is left free for a
+    ``fig.suptitle``.
 
     Returns
     -------
@@ -306,7 +312,10 @@ def plot_pooling_panels(data: Any, x: str, y: str, group: str, no_pooling: Any,
             raise ValueError(f"{name} has no row for level(s) {missing}")
     ncols = min(int(ncols), len(levels))
     nrows = -(-len(levels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, 1.75 * nrows + 0.9),
+    from matplotlib.ticker import MaxNLocator
+
+    height = 1.75 * nrows + 1.2
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.9 * ncols, height),
                              sharex=True, sharey=True, squeeze=False)
     xs = np.linspace(float(data[x].min()), float(data[x].max()), 2)
     styles = [
@@ -322,13 +331,15 @@ def plot_pooling_panels(data: Any, x: str, y: str, group: str, no_pooling: Any,
             ax.plot(xs, c["Intercept"] + c[x] * xs, color=color, ls=ls, lw=1.4, label=label)
         ax.set_title(str(level), fontsize=9, pad=2)
         ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     for ax in axes.flat[len(levels):]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=3, frameon=False, fontsize=9)
-    fig.supxlabel(x, fontsize=10)
-    fig.supylabel(y, fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=9)
+    fig.supylabel(y if ylabel is None else ylabel, fontsize=10)
+    fig.tight_layout(rect=(0, 0.5 / height, 1, 1 - 0.3 / height))
+    fig.text(0.5, 0.27 / height, x if xlabel is None else xlabel, fontsize=10,
+             ha="center", va="bottom")
     return fig
 
 

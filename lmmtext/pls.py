@@ -1,8 +1,9 @@
-"""Penalised least squares and the profiled deviance: the computing core of every fit.
+"""Penalised least squares and the profiled deviance: the computing core of every fit (Chapter 11).
 
 The model ``y = X beta + Z Lambda_theta u + e`` with spherical ``u ~ N(0, sigma^2 I)``
 and ``e ~ N(0, sigma^2 I)`` (Bates, Maechler, Bolker & Walker 2015, eqs. 2-4).  For
-a given ``theta`` the Cholesky factor of the penalised system
+a given ``theta`` the Cholesky factor of the penalised system (Chapter 11, eqs.
+``ch11-pls`` and ``ch11-chol``)
 
 .. math::
 
@@ -13,7 +14,8 @@ a given ``theta`` the Cholesky factor of the penalised system
 holds everything the likelihood needs: ``L_theta`` (the random-effects rows),
 ``R_X'`` (the ``X`` rows) and, in its last diagonal element, the square root of the
 penalised residual sum of squares ``r^2_theta``.  With ``beta`` and ``sigma^2``
-profiled out (Bates et al. 2015, eqs. 34 and 41)
+profiled out (Chapter 11, eqs. ``ch11-deviance`` and ``ch11-reml``; Bates et al. 2015,
+eqs. 34 and 41)
 
 .. math::
 
@@ -43,6 +45,7 @@ import scipy.linalg
 import scipy.linalg.blas
 import scipy.optimize
 import scipy.sparse
+from threadpoolctl import threadpool_limits
 
 from .remat import ReMat
 
@@ -445,6 +448,11 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
     each diagonal element below :data:`SINGULAR_TOL` is tried at exactly 0 and kept
     there if the criterion does not increase (a variance on the boundary is
     reported as 0, not as a tiny number).
+
+    BLAS runs single-threaded during the optimisation: the blocks are small to
+    medium, threads gain little on them, and on a busy machine OpenBLAS's
+    spin-waiting threads made a 3,000-observation crossed fit 50-100 times slower
+    (measured on the book's 2-core machines).
     """
     start = system.theta_start()
     lower = system.theta_lower()
@@ -458,23 +466,24 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
         n_eval += 1
         return system.objective(theta, reml)
 
-    res = _lbfgsb(fun, start, bounds)
-    theta, value, n_restarts = res.x.copy(), float(res.fun), 0
-    while n_restarts < diag.sum():
-        probe = _probe_boundary(fun, theta, value, diag)
-        if probe is None:
-            break
-        n_restarts += 1
-        restart = _lbfgsb(fun, probe, bounds)
-        if restart.fun >= value:
-            break
-        res, theta, value = restart, restart.x.copy(), float(restart.fun)
-    for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL) & (theta != 0)):
-        trial = theta.copy()
-        trial[idx] = 0.0
-        trial_value = fun(trial)
-        if trial_value <= value:
-            theta, value = trial, trial_value
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = _lbfgsb(fun, start, bounds)
+        theta, value, n_restarts = res.x.copy(), float(res.fun), 0
+        while n_restarts < diag.sum():
+            probe = _probe_boundary(fun, theta, value, diag)
+            if probe is None:
+                break
+            n_restarts += 1
+            restart = _lbfgsb(fun, probe, bounds)
+            if restart.fun >= value:
+                break
+            res, theta, value = restart, restart.x.copy(), float(restart.fun)
+        for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL) & (theta != 0)):
+            trial = theta.copy()
+            trial[idx] = 0.0
+            trial_value = fun(trial)
+            if trial_value <= value:
+                theta, value = trial, trial_value
     return OptSummary(
         theta_start=start, lower=lower, upper=upper, theta_final=theta, objective_final=value,
         n_evaluations=n_eval, n_restarts=n_restarts, optimizer="L-BFGS-B", converged=bool(res.success),

@@ -216,7 +216,7 @@ def _ranef_of(fit: Any, group: str) -> pd.DataFrame:
 
 
 def conditional_variances(data: Any, group: str, covariance: Any, sigma2: float) -> np.ndarray:
-    """Covariance of ``b_i`` given the data, one ``s x s`` matrix per level, Chapter 7, eq. (7.6).
+    """Covariance of ``b_i`` given the data, one ``s x s`` matrix per level, Chapter 7, eq. (7.5).
 
     With ``beta`` and the variance parameters taken as known, the random
     effects of level ``i`` have the conditional distribution
@@ -295,7 +295,7 @@ def conditional_variances(data: Any, group: str, covariance: Any, sigma2: float)
 
 
 def ranef_intervals(fit: Any, data: Any, group: str, level: float = 0.95) -> pd.DataFrame:
-    """Conditional modes with normal prediction intervals, for a caterpillar plot, Chapter 7, eq. (7.7).
+    """Conditional modes with normal prediction intervals, for a caterpillar plot, Chapter 7, eq. (7.6).
 
     ``b_hat_ij -/+ z sqrt(c_ijj)`` with ``c_ijj`` the diagonal of
     :func:`conditional_variances` and ``z`` the ``(1 + level) / 2`` normal quantile.

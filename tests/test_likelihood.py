@@ -250,7 +250,7 @@ def test_profiled_loglik_is_the_dense_loglik_at_the_profiled_sigma2(method, thet
         dense(y, X, sigma2 * H), rtol=1e-10)
 
 
-# -- eq. (4.13)-(4.14): the balanced one-way model in closed form --------------------------
+# -- eq. (4.13)-(4.15): the balanced one-way model in closed form and its boundary --
 def _positive_seeds(criterion, want_positive, count=4):
     seeds = []
     for seed in range(200):
@@ -314,7 +314,8 @@ def test_ml_estimate_of_sigma_a2_is_below_reml_on_balanced_one_way():
 
 
 def test_expected_ml_and_reml_closed_forms_on_balanced_one_way():
-    """E[(MSA - MSE)/n] = sigma_a^2; E[((1-1/a)MSA - MSE)/n] = sigma_a^2 - (sigma^2 + n sigma_a^2)/(a n)."""
+    """Eq. (4.14): E[(MSA - MSE)/n] = sigma_a^2 and
+    E[((1-1/a)MSA - MSE)/n] = sigma_a^2 - (sigma^2 + n sigma_a^2)/(a n)."""
     a, n, sigma_a2, sigma2 = 6, 4, 4.0, 16.0
     ems_a, ems_e = sigma2 + n * sigma_a2, sigma2
     np.testing.assert_allclose((ems_a - ems_e) / n, sigma_a2)

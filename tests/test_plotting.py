@@ -154,3 +154,11 @@ def test_plot_shrinkage_2d_rejects_different_levels():
     _, own, pooled, mixed = _pooling_example()
     with pytest.raises(ValueError, match="same levels"):
         plot_shrinkage_2d(own, mixed.drop("a"), pooled)
+
+
+def test_plot_caterpillar_marks_the_reference_values_in_the_sorted_order():
+    est = pd.Series([2.0, -1.0], index=["A", "B"])
+    ax = plot_caterpillar(est, est - 1, est + 1, reference=[3.0, -2.0])
+    crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+    np.testing.assert_allclose(crosses[0].get_xdata(), [-2.0, 3.0])
+    plt.close(ax.figure)

@@ -113,7 +113,7 @@ def test_dyestuff_reml_equals_the_anova_estimates(dyestuff):
 # --- conditional variances --------------------------------------------------------------
 
 def test_random_intercept_conditional_variance_formula():
-    """sigma^2 / (n_i + sigma^2 / sigma_a^2) for a random intercept (eq. 7.6)."""
+    """sigma^2 / (n_i + sigma^2 / sigma_a^2) for a random intercept (eq. 7.5)."""
     d = pd.DataFrame({"g": list("abbcccc")})
     got = conditional_variances(d, "g", _intercept_cov(3.0), 2.0)[:, 0, 0]
     n_i = np.array([1, 2, 4])

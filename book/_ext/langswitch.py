@@ -9,11 +9,18 @@ Pages live at ``book/ko/<name>`` and ``book/en/<name>``.
   counts equations and figures per section number across the whole project,
   so the English chapter 1 would continue the Korean chapter 1's equation
   numbers.  After Sphinx assigns numbers, they are counted again per edition.
+- The book's ``language`` is Korean, so labels that extensions translate
+  (sphinx-proof's "정리", sphinx-exercise's "연습문제") would read Korean on
+  English pages too.  While an English page is read and written, every
+  message catalog is switched off, so those labels come out in English.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from gettext import NullTranslations
+
+from sphinx import locale
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
@@ -84,8 +91,44 @@ def renumber_per_edition(app: Sphinx, env: Any) -> list[str]:
     return sorted(set(changed))
 
 
+_KOREAN_CATALOGS: dict[Any, Any] = {}
+_KOREAN_NUMFIG: dict[str, str] = {}
+ENGLISH_NUMFIG = {"section": "Section %s", "figure": "Fig. %s", "table": "Table %s",
+                  "code-block": "Listing %s", "exercise": "Exercise %s"}
+
+
+def use_edition_language(app: Sphinx, docname: str) -> None:
+    """Translate extension labels and caption numbers into Korean on Korean pages only."""
+    if not _KOREAN_CATALOGS:
+        _KOREAN_CATALOGS.update(locale.translators)
+        _KOREAN_NUMFIG.update(app.config.numfig_format)
+    if edition(docname) == "en":
+        for key in _KOREAN_CATALOGS:
+            locale.translators[key] = NullTranslations()
+        app.config.numfig_format.update(ENGLISH_NUMFIG)
+    else:
+        restore_language(app)
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    use_edition_language(app, docname)
+
+
+def on_doctree_resolved(app: Sphinx, doctree: Any, docname: str) -> None:
+    use_edition_language(app, docname)
+
+
+def restore_language(app: Sphinx, *args: Any) -> None:
+    locale.translators.update(_KOREAN_CATALOGS)
+    app.config.numfig_format.update(_KOREAN_NUMFIG)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("source-read", on_source_read)
+    app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("env-updated", restore_language)
+    app.connect("build-finished", restore_language)
     app.connect("env-get-updated", renumber_per_edition, priority=900)
     app.connect("html-page-context", add_switch)
     app.connect("html-page-context", add_css)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}
+    return {"parallel_read_safe": False, "parallel_write_safe": False, "version": "0.1"}
