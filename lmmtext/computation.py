@@ -11,7 +11,7 @@ and the tests can check the fast code against them:
 - :func:`random_effects_matrix` -- ``Z = [Z_1 ... Z_K]``, the terms side by side;
 - :func:`relative_covariance_factor` -- ``Lambda_theta``, eq. (11.2);
 - :func:`pls_dense` -- the penalised least-squares solution, eqs. (11.3)-(11.5);
-- :func:`profiled_deviance_dense` -- ``d(theta)`` and ``d_R(theta)``, eqs. (11.7)-(11.8).
+- :func:`profiled_deviance_dense` -- ``d(theta)`` and ``d_R(theta)``, eqs. (11.6) and (11.8).
 
 References
 ----------
@@ -331,7 +331,7 @@ def pls_dense(X: Any, Z: Any, y: Any, Lambda: Any) -> DensePLS:
 
 
 def profiled_deviance_dense(X: Any, Z: Any, y: Any, Lambda: Any, method: str = "ML") -> float:
-    """The profiled deviance or REML criterion, Chapter 11, eqs. (11.7) and (11.8).
+    """The profiled deviance or REML criterion, Chapter 11, eqs. (11.6) and (11.8).
 
     .. math::
 

@@ -9,7 +9,8 @@ Defined in Chapter 4, "Estimating variance components: ML and REML".  For
 - :func:`error_contrasts` -- an orthonormal ``K`` with ``K'X = 0``;
 - :func:`loglik_contrasts` -- the log-density of ``K'Y ~ N(0, K'VK)``, eq. (4.5);
 - :func:`loglik_reml` -- the restricted log-likelihood, eq. (4.6);
-- :func:`varcomp_cov` -- ``V = sum_l sigma_l^2 Z_l Z_l' + sigma^2 I``, eq. (4.11);
+- :func:`varcomp_cov` -- ``V = sum_l sigma_l^2 Z_l Z_l' + sigma^2 I``, eq. (4.11)
+  (defined in :mod:`lmmtext.mixed`, re-exported here);
 - :func:`profiled_loglik` -- ML or REML with ``beta`` and ``sigma^2`` profiled
   out, as a function of ``theta_l = sigma_l / sigma`` alone, eq. (4.12).
 
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from .mixed import varcomp_cov
 from ._validate import (
     as_matrix,
     as_variance,
@@ -378,46 +380,6 @@ def loglik_contrasts(y: Any, K: Any, V: Any) -> float:
     logdet = 2.0 * float(np.log(np.diag(cho[0])).sum())
     Ky = K.T @ y
     return -0.5 * (m * _LOG_2PI + logdet + float(Ky @ scipy.linalg.cho_solve(cho, Ky)))
-
-
-def varcomp_cov(Z_blocks: Sequence[Any], sigma2_components: Any, sigma2: float) -> np.ndarray:
-    """``V = sum_l sigma_l^2 Z_l Z_l' + sigma^2 I``, Chapter 4, eq. (4.11).
-
-    Parameters
-    ----------
-    Z_blocks : sequence of array_like, each of shape (n, q_l)
-        One design matrix per variance component.
-    sigma2_components : array_like of shape (L,)
-        ``sigma_l^2 >= 0``, one per block.
-    sigma2 : float
-        The residual variance, ``> 0``.
-
-    Returns
-    -------
-    ndarray of shape (n, n)
-
-    Raises
-    ------
-    ValueError
-        On an empty ``Z_blocks``, blocks with different numbers of rows, a
-        negative variance, a zero ``sigma2`` or NaN/infinite values.
-    TypeError
-        On non-numeric input or ``Z_blocks`` that is not a list.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> varcomp_cov([np.ones((2, 1))], [3.0], 1.0).tolist()
-    [[4.0, 3.0], [3.0, 4.0]]
-    """
-    blocks = _check_Z_blocks(Z_blocks, None)
-    s2 = _check_nonneg_vector(sigma2_components, "sigma2_components", len(blocks))
-    sigma2 = as_variance(sigma2, "sigma2", positive=True)
-    n = blocks[0].shape[0]
-    V = sigma2 * np.eye(n)
-    for s, Z in zip(s2, blocks):
-        V += s * (Z @ Z.T)
-    return V
 
 
 def profiled_loglik(

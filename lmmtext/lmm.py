@@ -135,7 +135,8 @@ class LmmResult:
                   + ", ".join(f"{g}, {m}" for g, m in self.n_levels.items()), ""]
         fixed = pd.DataFrame({"Estimate": self.fixef, "Std. Error": self.fixef_se,
                               "t value": self.fixef / self.fixef_se})
-        lines += ["Fixed effects:", fixed.to_string(float_format=lambda v: f"{v:.4g}")]
+        formats = {"Estimate": "{:.6g}".format, "Std. Error": "{:.4g}".format, "t value": "{:.2f}".format}
+        lines += ["Fixed effects:", fixed.to_string(formatters=formats)]
         if self.singular:
             lines += ["", "boundary (singular) fit"]
         return Summary("\n".join(lines))

@@ -355,8 +355,8 @@ def varcomp_cov(Z_blocks: Sequence[Any], sigma2_components: Any, R: Any) -> np.n
         The design matrix of each random factor.
     sigma2_components : array_like of shape (L,)
         The variance components ``sigma_l^2 >= 0``, one per block.
-    R : array_like of shape (n, n)
-        ``cov(e)``, usually ``sigma^2 I_n``.
+    R : array_like of shape (n, n), or float
+        ``cov(e)``; a number ``sigma^2`` means ``R = sigma^2 I_n`` (Chapter 4, eq. (4.11)).
 
     Returns
     -------
@@ -376,6 +376,8 @@ def varcomp_cov(Z_blocks: Sequence[Any], sigma2_components: Any, R: Any) -> np.n
     >>> Z_a = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     >>> varcomp_cov([Z_a], [2.0], np.eye(3)).tolist()
     [[3.0, 2.0, 0.0], [2.0, 3.0, 0.0], [0.0, 0.0, 3.0]]
+    >>> varcomp_cov([Z_a], [2.0], 1.0).tolist()
+    [[3.0, 2.0, 0.0], [2.0, 3.0, 0.0], [0.0, 0.0, 3.0]]
     """
     if isinstance(Z_blocks, np.ndarray) or not isinstance(Z_blocks, Sequence):
         raise TypeError(
@@ -389,6 +391,9 @@ def varcomp_cov(Z_blocks: Sequence[Any], sigma2_components: Any, R: Any) -> np.n
         raise ValueError(
             f"Z_blocks has {len(Z_blocks)} blocks but sigma2_components has {s2.size} entries"
         )
+    if np.ndim(R) == 0:
+        sigma2 = as_variance(R, "sigma2 (R given as a scalar)", positive=True)
+        R = sigma2 * np.eye(as_matrix(Z_blocks[0], "Z_blocks[0]").shape[0])
     R = as_matrix(R, "R")
     n = R.shape[0]
     if R.shape != (n, n):

@@ -371,9 +371,9 @@ def test_negative_theta_or_variance_raises():
     Z = np.eye(2)[[0, 0, 1, 1]]
     with pytest.raises(ValueError, match="theta must be non-negative"):
         profiled_loglik([1.0, 2.0, 4.0, 3.0], np.ones((4, 1)), [Z], [-1.0])
-    with pytest.raises(ValueError, match="sigma2_components must be non-negative"):
+    with pytest.raises(ValueError, match="sigma2_components are variances and must be non-negative"):
         varcomp_cov([Z], [-1.0], 1.0)
-    with pytest.raises(ValueError, match="sigma2 is a variance and must be positive"):
+    with pytest.raises(ValueError, match="sigma2 .* is a variance and must be positive"):
         varcomp_cov([Z], [1.0], 0.0)
 
 

@@ -143,5 +143,6 @@ def test_a_word_not_in_the_book_finds_nothing(index):
 def test_splitting_indexes_syllables_and_pairs_and_splits_scripts():
     assert kosearch.index_terms("효과를") == ["효", "과", "를", "효과", "과를"]
     assert kosearch.index_terms("BLUP은 (shrinkage)") == ["BLUP", "은", "shrinkage"]
+    assert kosearch.index_terms("shrinkage_factor __init__") == ["shrinkage_factor", "shrinkage", "factor", "__init__"]
     assert kosearch.query_terms("고정 효과") == ["고정", "효과"]
     assert kosearch.query_terms("값") == ["값"]

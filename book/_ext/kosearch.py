@@ -16,7 +16,10 @@ engines do, by character n-grams:
 
 Latin words (English pages share the one search index) are split off Hangul
 (``BLUP은`` -> ``BLUP``, ``은``) and stemmed with the Porter stemmer, in Python
-and JavaScript alike, exactly as Sphinx's English search does.
+and JavaScript alike, exactly as Sphinx's English search does.  The book's code
+names come from its text, so an identifier is indexed whole and by its parts
+(``shrinkage_factor``, ``shrinkage``, ``factor``): searching shrinkage also finds
+the pages that call ``shrinkage_factor``.
 
 Known limit, from Sphinx's ``searchtools.js``: in a query that mixes a Latin
 word of three or more letters with Hangul, Sphinx requires only the longer
@@ -47,8 +50,8 @@ def is_hangul(token: str) -> bool:
 def index_terms(text: str) -> list[str]:
     """Split text for the index: Latin words whole, Hangul runs as 1- and 2-grams.
 
-    >>> index_terms("고정효과를 BLUP은")
-    ['고', '정', '효', '과', '를', '고정', '정효', '효과', '과를', 'BLUP', '은']
+    >>> index_terms("고정효과를 BLUP은 shrinkage_factor")
+    ['고', '정', '효', '과', '를', '고정', '정효', '효과', '과를', 'BLUP', '은', 'shrinkage_factor', 'shrinkage', 'factor']
     """
     out: list[str] = []
     for word in _WORD.findall(text):
@@ -58,6 +61,8 @@ def index_terms(text: str) -> list[str]:
                 out.extend(run[i:i + 2] for i in range(len(run) - 1))
             else:
                 out.append(run)
+                if "_" in run.strip("_"):  # shrinkage_factor: also shrinkage, factor
+                    out.extend(part for part in run.split("_") if part)
     return out
 
 
