@@ -98,13 +98,16 @@ def parse_formula(formula: str) -> ParsedFormula:
 
     Examples
     --------
-    >>> parse_formula("Reaction ~ Days + (Days | Subject)")
-    ParsedFormula(response='Reaction', fixed='Days', random=(RandomTerm(expr='Days', factor='Subject'),))
+    >>> parse_formula("Reaction ~ Days + (Days | Subject)")  # doctest: +NORMALIZE_WHITESPACE
+    ParsedFormula(response='Reaction', fixed='Days',
+                  random=(RandomTerm(expr='Days', factor='Subject'),))
     >>> parse_formula("y ~ (1 | g1/g2)").fixed
     '1'
     """
     if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string such as 'y ~ x + (1 | g)', got {type(formula).__name__}")
+        raise TypeError(
+            f"formula must be a string such as 'y ~ x + (1 | g)', got {type(formula).__name__}"
+        )
     sides = _split_top_level(formula, "~")
     if len(sides) != 2 or not sides[0] or not sides[1]:
         raise ValueError(f"formula must have the form 'response ~ terms', got {formula!r}")

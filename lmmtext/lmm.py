@@ -129,13 +129,15 @@ class LmmResult:
         scaled = self.resid / np.sqrt(self.sigma2)
         q = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1])
         quart = pd.DataFrame([q], columns=["Min", "1Q", "Median", "3Q", "Max"])
-        lines += ["Scaled residuals:", quart.to_string(index=False, float_format=lambda v: f"{v:.4f}"), ""]
+        quart_text = quart.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        lines += ["Scaled residuals:", quart_text, ""]
         lines += ["Random effects:", self._random_table(),
                   f"Number of obs: {self.nobs}, groups: "
                   + ", ".join(f"{g}, {m}" for g, m in self.n_levels.items()), ""]
         fixed = pd.DataFrame({"Estimate": self.fixef, "Std. Error": self.fixef_se,
                               "t value": self.fixef / self.fixef_se})
-        formats = {"Estimate": "{:.6g}".format, "Std. Error": "{:.4g}".format, "t value": "{:.2f}".format}
+        formats = {"Estimate": "{:.6g}".format, "Std. Error": "{:.4g}".format,
+                   "t value": "{:.2f}".format}
         lines += ["Fixed effects:", fixed.to_string(formatters=formats)]
         if self.singular:
             lines += ["", "boundary (singular) fit"]
@@ -149,14 +151,16 @@ class LmmResult:
                 corr = cov.to_numpy() / np.outer(sd, sd)
             for k, name in enumerate(cov.index):
                 corr_txt = " ".join(f"{c:5.2f}" for c in corr[k, :k])
-                rows.append([group if k == 0 else "", name, f"{cov.iat[k, k]:.4g}", f"{sd[k]:.4g}", corr_txt])
+                rows.append([group if k == 0 else "", name, f"{cov.iat[k, k]:.4g}", f"{sd[k]:.4g}",
+                             corr_txt])
         rows.append(["Residual", "", f"{self.sigma2:.4g}", f"{np.sqrt(self.sigma2):.4g}", ""])
         header = ["Groups", "Name", "Variance", "Std.Dev.", "Corr"]
         if not any(row[4] for row in rows):
             header, rows = header[:4], [row[:4] for row in rows]
         widths = [max(len(str(r[c])) for r in [header] + rows) for c in range(len(header))]
         return "\n".join(
-            " " + " ".join(str(cell).ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [header] + rows
+            " " + " ".join(str(cell).ljust(w) for cell, w in zip(r, widths)).rstrip()
+            for r in [header] + rows
         )
 
     def __repr__(self) -> str:
@@ -240,7 +244,8 @@ def _random_terms(parsed: ParsedFormula, data: pd.DataFrame, n: int) -> list[ReM
         clash = seen.setdefault(t.name, set()) & set(t.cnames)
         if clash:
             raise ValueError(
-                f"grouping factor {t.name!r} has coefficient(s) {sorted(clash)} in two random-effects terms"
+                f"grouping factor {t.name!r} has coefficient(s) {sorted(clash)} "
+                "in two random-effects terms"
             )
         seen[t.name] |= set(t.cnames)
     return terms
@@ -334,7 +339,8 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
     ranef: dict[str, pd.DataFrame] = {}
     for term, th, b in zip(terms, system.term_theta(theta), sol.b):
         cov = term.covariance(th, sol.sigma2)
-        modes = pd.DataFrame(b.reshape(term.n_levels, term.n_cols), index=term.levels, columns=list(term.cnames))
+        modes = pd.DataFrame(b.reshape(term.n_levels, term.n_cols), index=term.levels,
+                             columns=list(term.cnames))
         if term.name in covariance:  # a second, uncorrelated term of the same factor
             cov = _block_diagonal(covariance[term.name], cov)
             modes = pd.concat([ranef[term.name], modes], axis=1)

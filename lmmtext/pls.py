@@ -323,7 +323,8 @@ class PLS:
         return f
 
     def _subtract_product(
-        self, C: np.ndarray, L: dict, Ts: list[np.ndarray], w0: np.ndarray | None, i: int, j: int, k: int
+        self, C: np.ndarray, L: dict, Ts: list[np.ndarray], w0: np.ndarray | None,
+        i: int, j: int, k: int,
     ) -> None:
         """``C -= L_ik L_jk'`` in place (``C`` C-contiguous)."""
         gram = self._gram.get((i, j)) if k == 0 else None

@@ -1,4 +1,4 @@
-"""Random-effects terms: the object that owns one term's matrix, levels and covariance factor (Chapter 11).
+"""Random-effects terms: one term's matrix, levels and covariance factor (Chapter 11).
 
 A term such as ``(1 + Days | Subject)`` contributes ``q = l * s`` random effects:
 ``s`` coefficients (here ``Intercept`` and ``Days``) for each of the ``l`` levels

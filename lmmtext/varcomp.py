@@ -97,7 +97,9 @@ def _as_block(Z: Any, n: int, name: str) -> scipy.sparse.csr_array:
 
 
 def fit_varcomp(y: Any, X: Any, Z_blocks: Sequence[Any], method: str = "REML") -> VarCompResult:
-    """Fit ``V = sum_l sigma_l^2 Z_l Z_l' + sigma^2 I`` by REML or ML, Chapter 4, eqs. ``ch04-profile``, ``ch04-reml``.
+    """Fit ``V = sum_l sigma_l^2 Z_l Z_l' + sigma^2 I`` by REML or ML (Chapter 4).
+
+    Chapter 4 derives the criteria (eqs. ``ch04-profile`` and ``ch04-reml``).
 
     The log-likelihood is profiled over ``beta`` and ``sigma^2`` and maximised over
     ``theta_l = sigma_l / sigma >= 0`` by the same code as :func:`lmmtext.lmm.lmm`
