@@ -1,0 +1,155 @@
+"""The real data sets the book fits, shipped as small CSV files in ``lmmtext/data``.
+
+Each loader returns a fresh :class:`pandas.DataFrame` with lme4's column names;
+grouping columns are :class:`pandas.Categorical` with the levels in lme4's order.
+The lme4 data were exported from lme4 1.1-31 (R 4.2.2) with ``write.csv``.
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["load_baseball", "load_dyestuff", "load_dyestuff2", "load_penicillin", "load_sleepstudy"]
+
+
+def _read(name: str, categorical: list[str], dtype: dict[str, type] | None = None) -> pd.DataFrame:
+    with resources.files("lmmtext").joinpath("data", name).open("r", encoding="utf-8") as fh:
+        frame = pd.read_csv(fh, dtype={c: str for c in categorical} | (dtype or {}))
+    for col in categorical:
+        frame[col] = pd.Categorical(frame[col], categories=sorted(frame[col].unique()))
+    return frame
+
+
+def load_dyestuff() -> pd.DataFrame:
+    """Yield of dyestuff from 6 batches of an intermediate product, 5 preparations each.
+
+    Columns ``Batch`` (categorical, ``A``-``F``) and ``Yield`` (grams of standard
+    colour), 30 rows.  Used for the one-way random-effects model
+    ``Yield ~ 1 + (1 | Batch)``.
+
+    Source: Davies, O. L. and Goldsmith, P. L. (eds.) (1972), *Statistical Methods in
+    Research and Production*, 4th ed., Oliver and Boyd, Table 6.3 (p. 131); as lme4's
+    ``Dyestuff`` (Bates, Maechler, Bolker and Walker 2015, *J. Stat. Softw.* 67(1)).
+
+    Examples
+    --------
+    >>> d = load_dyestuff()
+    >>> d.shape, list(d.columns), d["Batch"].cat.categories.tolist()
+    ((30, 2), ['Batch', 'Yield'], ['A', 'B', 'C', 'D', 'E', 'F'])
+    """
+    return _read("dyestuff.csv", ["Batch"], {"Yield": float})
+
+
+def load_dyestuff2() -> pd.DataFrame:
+    """Simulated data with the design of :func:`load_dyestuff`, made to give a zero batch variance.
+
+    Columns ``Batch`` (categorical, ``A``-``F``) and ``Yield``, 30 rows.  The REML and
+    ML estimates of the between-batch variance are 0: the standard example of a
+    singular (boundary) fit.
+
+    Source: Box, G. E. P. and Tiao, G. C. (1973), *Bayesian Inference in Statistical
+    Analysis*, Addison-Wesley, Table 5.1.4; as lme4's ``Dyestuff2``.
+
+    Examples
+    --------
+    >>> round(float(load_dyestuff2()["Yield"].mean()), 4)
+    5.6656
+    """
+    return _read("dyestuff2.csv", ["Batch"], {"Yield": float})
+
+
+def load_sleepstudy() -> pd.DataFrame:
+    """Average reaction time per day of 18 subjects under sleep deprivation (days 0-9).
+
+    Columns ``Reaction`` (ms), ``Days`` (of sleep deprivation, 0-9) and ``Subject``
+    (categorical, ``"308"``, ..., ``"372"``), 180 rows.  Used for random intercepts
+    and slopes, ``Reaction ~ Days + (Days | Subject)``.
+
+    Source: Belenky, G. et al. (2003), Patterns of performance degradation and
+    restoration during sleep restriction and subsequent recovery: a sleep
+    dose-response study, *Journal of Sleep Research* 12, 1-12 (the 3-hour group);
+    as lme4's ``sleepstudy``.
+
+    Examples
+    --------
+    >>> s = load_sleepstudy()
+    >>> s.shape, s["Subject"].nunique(), int(s["Days"].max())
+    ((180, 3), 18, 9)
+    """
+    return _read("sleepstudy.csv", ["Subject"], {"Reaction": float, "Days": int})
+
+
+def load_penicillin() -> pd.DataFrame:
+    """Diameter of the growth-inhibition zone of 6 penicillin samples on 24 plates.
+
+    Columns ``diameter`` (mm), ``plate`` (categorical, ``a``-``x``) and ``sample``
+    (categorical, ``A``-``F``), 144 rows: every sample on every plate, a fully
+    crossed design, ``diameter ~ 1 + (1 | plate) + (1 | sample)``.
+
+    Source: Davies, O. L. and Goldsmith, P. L. (eds.) (1972), *Statistical Methods in
+    Research and Production*, 4th ed., Oliver and Boyd, Table 6.6 (p. 144); as lme4's
+    ``Penicillin``.
+
+    Examples
+    --------
+    >>> p = load_penicillin()
+    >>> p.shape, p["plate"].nunique(), p["sample"].nunique()
+    ((144, 3), 24, 6)
+    """
+    return _read("penicillin.csv", ["plate", "sample"], {"diameter": float})
+
+
+def load_baseball() -> pd.DataFrame:
+    """Batting averages of 18 major-league players in 1970: first 45 at-bats and the rest of the season.
+
+    Columns: ``name`` (last name, as in the table), ``team``, ``league``, ``hits``
+    (in the first 45 at-bats), ``at_bats`` (45 for everyone), ``rest_at_bats``
+    (at-bats in the remainder of the season) and ``rest_avg`` (batting average
+    over the remainder of the season, three decimals as printed).  The classic
+    example of shrinkage (James-Stein / empirical Bayes): ``hits / at_bats``
+    predicts ``rest_avg`` worse than the estimates shrunk towards the mean.
+
+    Source: Efron, B. and Morris, C. (1975), Data analysis using Stein's estimator
+    and its generalizations, *Journal of the American Statistical Association*
+    70, 311-319, Table 1; as distributed in the R package pscl 1.5.5
+    (``EfronMorris``), which these values reproduce.  Checked against the
+    ``bball1970`` data of rstanarm 2.21.3: the first-45 hits agree for all 18
+    players; the rest-of-season figures agree except for Kessinger (rstanarm's
+    155/586 = .265, the table .263) and Williams (the table's Chicago AL player,
+    270 at-bats, .256; rstanarm used another Williams' counts).
+
+    Examples
+    --------
+    >>> b = load_baseball()
+    >>> clemente = b.set_index("name").loc["Clemente"]
+    >>> int(clemente["hits"]), int(clemente["at_bats"]), float(clemente["rest_avg"])
+    (18, 45, 0.346)
+    """
+    return _read("baseball.csv", ["team", "league"], {"name": str, "rest_avg": float})
+
+
+def load_pastes() -> pd.DataFrame:
+    """Strength of a chemical paste: 10 batches, 3 casks per batch, 2 assays per cask.
+
+    Columns ``strength`` (of the paste), ``batch`` (categorical, ``A``-``J``),
+    ``cask`` (categorical, ``a``-``c``: the labels repeat in every batch, so cask
+    ``a`` of batch ``A`` and cask ``a`` of batch ``B`` are different casks) and
+    ``sample`` (categorical, ``"A:a"``, ..., ``"J:c"``, the 30 casks), 60 rows.
+    Casks are nested in batches: ``strength ~ 1 + (1 | batch/cask)``, which
+    equals ``(1 | batch) + (1 | batch:cask)`` and ``(1 | batch) + (1 | sample)``.
+
+    Source: Davies, O. L. and Goldsmith, P. L. (eds.) (1972), *Statistical Methods in
+    Research and Production*, 4th ed., Oliver and Boyd, section 6.5; as lme4's
+    ``Pastes`` (exported from lme4 1.1-31, R 4.2.2, with ``write.csv``, 2026-11-25).
+
+    Examples
+    --------
+    >>> p = load_pastes()
+    >>> p.shape, p["batch"].nunique(), p["cask"].nunique(), p["sample"].nunique()
+    ((60, 4), 10, 3, 30)
+    """
+    return _read("pastes.csv", ["batch", "cask", "sample"], {"strength": float})
+
+
+__all__.append("load_pastes")
