@@ -58,3 +58,13 @@ def test_both_editions_number_their_equations_alike_from_the_chapter_number(buil
     chapter = str(int(name[:2]))
     assert all(n.split(".")[0] == chapter for n in numbers["en"])
     assert [n.split(".")[1] for n in numbers["en"]] == [str(i) for i in range(1, len(numbers["en"]) + 1)]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_declares_its_own_language_and_its_theme_speaks_it(built_book, page):
+    """<html lang> follows the edition; an English page's search box does not read 검색."""
+    lang = page.split("/")[0]
+    html = read(built_book, page)
+    assert re.search(r'<html[^>]* lang="([a-z]+)"', html).group(1) == lang
+    search_label = re.search(r'<span class="search-button__default-text">([^<]+)</span>', html).group(1)
+    assert search_label.strip() == ("검색" if lang == "ko" else "Search")

@@ -12,7 +12,9 @@ Pages live at ``book/ko/<name>`` and ``book/en/<name>``.
 - The book's ``language`` is Korean, so labels that extensions translate
   (sphinx-proof's "정리", sphinx-exercise's "연습문제") would read Korean on
   English pages too.  While an English page is read and written, every
-  message catalog is switched off, so those labels come out in English.
+  message catalog is switched off, so those labels come out in English; its
+  theme (the search box, the buttons) is rendered without the Korean catalog
+  and its ``<html lang>`` is ``en``.
 """
 from __future__ import annotations
 
@@ -123,6 +125,17 @@ def restore_language(app: Sphinx, *args: Any) -> None:
     app.config.numfig_format.update(_KOREAN_NUMFIG)
 
 
+def use_page_language(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                      doctree: Any) -> None:
+    """Render an English page's theme in English: ``<html lang="en">`` and no Korean catalog."""
+    templates = getattr(getattr(app.builder, "templates", None), "environment", None)
+    english = edition(pagename) == "en"
+    if english:
+        context["language"] = "en"
+    if templates is not None and hasattr(templates, "install_gettext_translations"):
+        templates.install_gettext_translations(NullTranslations() if english else app.translator)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("source-read", on_source_read)
     app.connect("doctree-resolved", on_doctree_resolved)
@@ -131,4 +144,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-updated", renumber_per_edition, priority=900)
     app.connect("html-page-context", add_switch)
     app.connect("html-page-context", add_css)
+    app.connect("html-page-context", use_page_language)
     return {"parallel_read_safe": False, "parallel_write_safe": False, "version": "0.1"}
