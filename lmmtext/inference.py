@@ -7,9 +7,10 @@ distribution with as many degrees of freedom as the alternative has extra
 parameters (eq. (10.2)), :func:`lrt_boundary` to the 50:50 mixture of
 ``chi2_0`` and ``chi2_1`` that holds when the one extra parameter is a variance
 whose null value 0 lies on the boundary of the parameter space (eq. (10.4);
-Self and Liang 1987, Stram and Lee 1994), and :func:`parametric_bootstrap` to
-its distribution over data simulated from the fitted null model
-(:func:`simulate`, eq. (10.5)).  :func:`wald` gives the Wald ``z`` statistics of
+Self and Liang 1987, Stram and Lee 1994; :func:`boundary_p_value` with ``df=2``
+gives the mixture of ``chi2_1`` and ``chi2_2`` for a correlated random slope,
+eq. (10.5)), and :func:`parametric_bootstrap` to its distribution over data
+simulated from the fitted null model (:func:`simulate`, eq. (10.6)).  :func:`wald` gives the Wald ``z`` statistics of
 the fixed effects (eq. (10.3)).
 
 A null model without random effects (``y ~ 1``) is fitted by :func:`ols`, whose
@@ -289,20 +290,44 @@ def lrt(null_fit: Fit, alt_fit: Fit) -> LRTResult:
                      reference=f"chi2({df})")
 
 
-def boundary_p_value(statistic: float) -> float:
-    """``P(T >= t)`` for ``T ~ 0.5 chi2_0 + 0.5 chi2_1`` (Chapter 10, eq. (10.4)).
+def boundary_p_value(statistic: float, df: int = 1) -> float:
+    """``P(T >= t)`` for ``T ~ 0.5 chi2_{df-1} + 0.5 chi2_df`` (Chapter 10, eqs. (10.4) and (10.5)).
 
-    ``0.5 P(chi2_1 >= t)`` for ``t > 0``; 1 for ``t = 0`` (the atom at 0).
+    With ``df = 1`` (one variance, uncorrelated with the other random effects)
+    this is ``0.5 P(chi2_1 >= t)`` for ``t > 0`` and 1 for ``t = 0`` (the atom
+    of ``chi2_0`` at 0).  With ``df = q + 1`` it is the limit when the
+    alternative adds one variance and its ``q`` covariances with random effects
+    already in the model, for example ``(1 | g)`` against ``(1 + x | g)`` with
+    ``df = 2`` (Stram and Lee 1994).
+
+    Parameters
+    ----------
+    statistic : float
+        The likelihood-ratio statistic ``T >= 0``.
+    df : int, default 1
+        The number of parameters the alternative adds.
+
+    Raises
+    ------
+    ValueError
+        If the statistic is negative or not finite, or ``df`` is not a positive integer.
 
     Examples
     --------
     >>> round(boundary_p_value(3.8415), 4), boundary_p_value(0.0)
     (0.025, 1.0)
+    >>> round(boundary_p_value(5.1380, df=2), 4)
+    0.05
     """
     t = float(statistic)
     if not np.isfinite(t) or t < 0:
         raise ValueError(f"statistic must be a finite non-negative number, got {statistic}")
-    return 1.0 if t == 0 else float(0.5 * scipy.stats.chi2.sf(t, 1))
+    if isinstance(df, bool) or not isinstance(df, (int, np.integer)) or df < 1:
+        raise ValueError(f"df must be a positive integer, got {df!r}")
+    if t == 0:
+        return 1.0
+    lower = scipy.stats.chi2.sf(t, df - 1) if df > 1 else 0.0
+    return float(0.5 * lower + 0.5 * scipy.stats.chi2.sf(t, df))
 
 
 def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
@@ -383,7 +408,7 @@ def _sqrt_psd(C: np.ndarray) -> np.ndarray:
 
 
 def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """Draw a response from a fitted model on the rows of ``data`` (Chapter 10, eq. (10.5)).
+    """Draw a response from a fitted model on the rows of ``data`` (Chapter 10, eq. (10.6)).
 
     ``y* = X beta_hat + sum_k Z_k b*_k + e*`` with ``b*`` drawn level by level
     from ``N(0, Sigma_k)`` (``Sigma_k = fit.covariance[k]``) and
@@ -475,7 +500,7 @@ def parametric_bootstrap(
     null_formula: str, alt_formula: str, data: pd.DataFrame, n_boot: int,
     rng: np.random.Generator, method: str = "ML",
 ) -> BootstrapResult:
-    """Parametric-bootstrap likelihood-ratio test of nested models (Chapter 10, eq. (10.6)).
+    """Parametric-bootstrap likelihood-ratio test of nested models (Chapter 10, eq. (10.7)).
 
     Fit both models; then ``n_boot`` times draw a response from the fitted
     null model (:func:`simulate`), refit both models to it and record

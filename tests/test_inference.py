@@ -120,6 +120,27 @@ def test_boundary_p_value_is_one_at_zero_and_rejects_negative():
         boundary_p_value(-1.0)
 
 
+def test_boundary_p_value_for_a_correlated_slope_mixes_chi2_1_and_chi2_2():
+    """Stram and Lee (1994): (1 | g) against (1 + x | g) gives 0.5 chi2_1 + 0.5 chi2_2."""
+    for t in [0.1, 1.0, 5.1380, 10.0]:
+        expected = 0.5 * scipy.stats.chi2.sf(t, 1) + 0.5 * scipy.stats.chi2.sf(t, 2)
+        assert boundary_p_value(t, df=2) == pytest.approx(expected)
+    assert boundary_p_value(5.1380, df=2) == pytest.approx(0.05, abs=1e-4)
+    assert boundary_p_value(0.0, df=2) == 1.0
+
+
+def test_boundary_p_value_lies_below_the_naive_chi2_p_value():
+    for df in (1, 2, 3):
+        for t in [0.5, 2.0, 8.0]:
+            assert boundary_p_value(t, df=df) < scipy.stats.chi2.sf(t, df)
+
+
+@pytest.mark.parametrize("df", [0, -1, 1.5, True])
+def test_boundary_p_value_rejects_a_df_that_is_not_a_positive_integer(df):
+    with pytest.raises(ValueError, match="df must be a positive integer"):
+        boundary_p_value(1.0, df=df)
+
+
 def test_lrt_boundary_matches_lme4_for_dyestuff():
     d = load_dyestuff()
     t = lrt_boundary(fit("Yield ~ 1", d), fit("Yield ~ 1 + (1 | Batch)", d))
