@@ -1,16 +1,21 @@
 """lmmtext: the code of the textbook *Linear Mixed-Effects Models / 선형 혼합효과 모형*.
 
 Every number in the book is computed by this package.  Modules follow the book:
-:mod:`lmmtext.oneway` (Chapter 1), :mod:`lmmtext.mixed` (Chapter 1 and the theory
-chapters), :mod:`lmmtext.plotting` (figures).  Importing the package registers
-the bundled Korean font with matplotlib.
+:mod:`lmmtext.oneway` (Chapters 1-2), :mod:`lmmtext.mixed` (Chapters 1, 3 and 5),
+:mod:`lmmtext.likelihood` and :mod:`lmmtext.varcomp` (Chapter 4),
+:mod:`lmmtext.shrinkage` (Chapter 6), :mod:`lmmtext.lmm` with :mod:`lmmtext.pls`
+(Chapters 7-11), :mod:`lmmtext.inference` (Chapter 10), :mod:`lmmtext.datasets`
+and :mod:`lmmtext.plotting`.  ``lmmtext.lmm(formula, data, method="REML")`` fits a
+model from an lme4 formula.  Importing the package registers the bundled Korean
+font with matplotlib.
 """
 from __future__ import annotations
 
-from . import mixed, oneway, plotting
+from . import datasets, mixed, oneway, plotting, varcomp
 from ._fonts import register_korean_font
+from .lmm import lmm
 
 __version__ = "0.1.0"
-__all__ = ["mixed", "oneway", "plotting", "register_korean_font", "__version__"]
+__all__ = ["datasets", "lmm", "mixed", "oneway", "plotting", "register_korean_font", "varcomp", "__version__"]
 
 register_korean_font()

@@ -350,3 +350,18 @@ def test_small_variance_is_not_left_at_zero_by_the_gradient_method():
         [0.0945007878121511, 0.24388808743798, 0.00231714917257346], rtol=1e-4)
     np.testing.assert_allclose(fit.sigma2, 1.44038065176784, rtol=1e-5)
     assert not fit.singular
+
+
+def test_the_fitter_is_called_as_lmmtext_lmm():
+    """``lmmtext.lmm(formula, data, method)`` fits; so does the module object itself."""
+    import sys
+
+    import lmmtext
+
+    d = load_dyestuff()
+    direct = lmm("Yield ~ 1 + (1 | Batch)", d, method="ML")
+    via_package = lmmtext.lmm("Yield ~ 1 + (1 | Batch)", d, method="ML")
+    via_module = sys.modules["lmmtext.lmm"]("Yield ~ 1 + (1 | Batch)", d, method="ML")
+    for result in (via_package, via_module):
+        assert result.method == "ML"
+        assert result.loglik == direct.loglik
