@@ -296,3 +296,31 @@ def test_bootstrap_validates_n_boot(n_boot, exc):
     with pytest.raises(exc, match="n_boot"):
         parametric_bootstrap("Yield ~ 1", "Yield ~ 1 + (1 | Batch)", load_dyestuff(), n_boot,
                              np.random.default_rng(0))
+
+
+def test_balanced_random_slopes_reduce_the_slope_tests_to_a_one_sample_t():
+    """Chapter 10: with Z_i = X_i and equal designs, z^2 = m t^2/(m-1) and T = m log(1 + t^2/(m-1)).
+
+    ``t`` is the REML Wald statistic, equal to the one-sample t statistic of the m
+    subjects' own least-squares slopes (interior estimates assumed).
+    """
+    rng = np.random.default_rng(2024)
+    m, days = 12, np.arange(8.0)
+    coef = rng.multivariate_normal([250.0, 4.0], [[400.0, 10.0], [10.0, 25.0]], size=m)
+    data = pd.DataFrame({
+        "Subject": np.repeat([f"s{i}" for i in range(m)], days.size),
+        "Days": np.tile(days, m),
+    })
+    data["y"] = (coef[:, 0].repeat(days.size) + coef[:, 1].repeat(days.size) * data["Days"]
+                 + rng.normal(0.0, 10.0, len(data)))
+    own = np.array([np.polyfit(days, g["y"], 1)[0] for _, g in data.groupby("Subject")])
+    t_own = own.mean() / (own.std(ddof=1) / np.sqrt(m))
+
+    reml = fit("y ~ Days + (Days | Subject)", data, method="REML")
+    ml1 = fit("y ~ Days + (Days | Subject)", data, method="ML")
+    ml0 = fit("y ~ 1 + (Days | Subject)", data, method="ML")
+    assert not reml.singular and not ml1.singular and not ml0.singular
+    t = wald(reml).loc["Days", "z"]
+    np.testing.assert_allclose(t, t_own, rtol=1e-5)
+    np.testing.assert_allclose(wald(ml1).loc["Days", "z"] ** 2, m * t**2 / (m - 1), rtol=1e-5)
+    np.testing.assert_allclose(lrt(ml0, ml1).statistic, m * np.log(1 + t**2 / (m - 1)), rtol=1e-5)
