@@ -16,6 +16,7 @@ from ._fonts import register_korean_font
 from .lmm import lmm
 
 __version__ = "0.1.0"
-__all__ = ["datasets", "lmm", "mixed", "oneway", "plotting", "register_korean_font", "varcomp", "__version__"]
+__all__ = ["datasets", "lmm", "mixed", "oneway", "plotting", "register_korean_font", "varcomp",
+           "__version__"]
 
 register_korean_font()

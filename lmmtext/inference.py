@@ -10,8 +10,8 @@ whose null value 0 lies on the boundary of the parameter space (eq. (10.4);
 Self and Liang 1987, Stram and Lee 1994; :func:`boundary_p_value` with ``df=2``
 gives the mixture of ``chi2_1`` and ``chi2_2`` for a correlated random slope,
 eq. (10.5)), and :func:`parametric_bootstrap` to its distribution over data
-simulated from the fitted null model (:func:`simulate`, eq. (10.6)).  :func:`wald` gives the Wald ``z`` statistics of
-the fixed effects (eq. (10.3)).
+simulated from the fitted null model (:func:`simulate`, eq. (10.6)).
+:func:`wald` gives the Wald ``z`` statistics of the fixed effects (eq. (10.3)).
 
 A null model without random effects (``y ~ 1``) is fitted by :func:`ols`, whose
 result has the attributes of :class:`lmmtext.lmm.LmmResult` that these
