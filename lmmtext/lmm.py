@@ -8,8 +8,6 @@ of :mod:`lmmtext.pls`, the same core as :func:`lmmtext.varcomp.fit_varcomp`.
 """
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -367,18 +365,3 @@ def _block_diagonal(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     out.loc[b.index, b.columns] = b.to_numpy()
     return out
 
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`lmm`.
-
-    The book and its readers write ``lmmtext.lmm(formula, data)``.  The package
-    binds the name ``lmmtext.lmm`` to the function, but a later import machinery
-    (a test runner importing ``lmmtext/lmm.py`` by path, say) may bind it back to
-    this module; calling the module then still fits the model.
-    """
-
-    def __call__(self, formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
-        return lmm(formula, data, method=method)
-
-
-sys.modules[__name__].__class__ = _CallableModule
