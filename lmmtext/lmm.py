@@ -76,6 +76,10 @@ class LmmResult:
     nobs : int
     optsummary : lmmtext.pls.OptSummary
         Start, bounds, number of evaluations and final criterion.
+    system : lmmtext.pls.PLS
+        The penalised least-squares system the fit was computed from (rows of
+        ``X``, ``y`` and ``Z`` multiplied by ``sqrt(w_i)`` when there are
+        weights), so that inference and refits need not rebuild the design.
     """
 
     formula: str
@@ -97,6 +101,7 @@ class LmmResult:
     nobs: int
     optsummary: OptSummary
     n_levels: dict[str, int]
+    system: PLS
 
     @property
     def n_params(self) -> int:
@@ -354,7 +359,7 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
         deviance=system.objective(theta, reml=False), reml_criterion=system.objective(theta, reml=True),
         ranef=ranef, fitted=sol.fitted, resid=y - sol.fitted, theta=theta, converged=opt.converged,
         singular=singular, nobs=n, optsummary=opt,
-        n_levels={name: frame.shape[0] for name, frame in ranef.items()},
+        n_levels={name: frame.shape[0] for name, frame in ranef.items()}, system=system,
     )
 
 
