@@ -37,7 +37,10 @@ objective.  Used by :func:`lmmtext.lmm.lmm` and :func:`lmmtext.varcomp.fit_varco
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -45,11 +48,13 @@ import scipy.linalg
 import scipy.linalg.blas
 import scipy.optimize
 import scipy.sparse
-from threadpoolctl import threadpool_limits
+
+from threadpoolctl import ThreadpoolController
 
 from .remat import ReMat
 
-__all__ = ["PLS", "PLSSolution", "optimize_theta"]
+__all__ = ["PLS", "PLSSolution", "OptSummary", "boundary_description", "optimize_theta",
+           "single_threaded_blas"]
 
 #: A diagonal element of ``T`` below this is reported as singular (lme4's ``isSingular`` tol).
 SINGULAR_TOL = 1e-4
@@ -59,6 +64,23 @@ BOUNDARY_PROBES = (1e-2, 1e-1)
 DENSE_MAX = 200_000
 #: Largest number of precomputed products kept for one pair of sparse blocks.
 GRAM_MAX = 20_000_000
+
+
+@cache
+def _threadpools() -> ThreadpoolController:
+    """The BLAS libraries loaded in this process (inspected once: ~2 ms, then ~25 us per limit)."""
+    return ThreadpoolController()
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run the enclosed code with one BLAS thread (Chapter 11, "How ``lmm`` fits a model").
+
+    A small fit gains nothing from a second BLAS thread, and OpenBLAS threads that
+    spin while waiting for work doubled the CPU time of a small fit for no speed-up.
+    """
+    with _threadpools().limit(limits=1, user_api="blas"):
+        yield
 
 
 def _dense(M: Any) -> np.ndarray:
@@ -399,7 +421,43 @@ class PLS:
 
 @dataclass(frozen=True)
 class OptSummary:
-    """What the optimiser did (MixedModels.jl's ``optsummary``)."""
+    """What the optimiser did and how close to the optimum it ended (MixedModels.jl's ``optsummary``).
+
+    The convergence record follows lme4's ``checkConv`` (Chapter 11, "How ``lmm``
+    fits a model"): the gradient and the Hessian of the criterion at ``theta_final``,
+    by central finite differences.  ``lower`` and ``upper`` are lme4's bounds (0
+    for the diagonal of each ``T_k``).  The bound on a diagonal element is not a
+    constraint on the model, only a choice of sign: ``Sigma_k = sigma^2 T_k T_k'``
+    does not change when a column of ``T_k`` changes sign, so the optimiser works
+    over all of ``R^m`` and returns the representative with a nonnegative
+    diagonal.  No component is therefore held at a bound, and the projected
+    gradient is the whole gradient: a diagonal element at 0 whose derivative is
+    not 0 is not an optimum, because the same covariance with that column's sign
+    flipped has a descent direction into the interior.
+
+    Attributes
+    ----------
+    gradient : ndarray
+        The (projected) gradient of the criterion at ``theta_final``.
+    hessian : ndarray
+        Its Hessian there, over the free parameters (all of ``theta``).
+    hessian_min_eigenvalue : float
+        The Hessian's smallest eigenvalue; the check fails below ``-HESS_TOL``.
+    scaled_gradient : float
+        ``sqrt(g' H^{-1} g)``, the length of the gradient scaled by the Hessian
+        (lme4 checks the largest component of ``R^{-T} g`` with ``R'R = H``, whose
+        norm this is).  Half its square estimates how far the criterion is above
+        the optimum, an absolute distance on the deviance scale that does not grow
+        with ``n``; the check fails above :data:`GRAD_TOL`.
+    converged : bool
+        Whether both checks pass.
+    message : str
+        What the checks found, in words; when one fails, what to try.
+    n_restarts : int
+        How often the quasi-Newton phase was restarted from a saddle point.
+    n_newton : int
+        Newton steps taken after the quasi-Newton phase.
+    """
 
     theta_start: np.ndarray
     lower: np.ndarray
@@ -412,54 +470,214 @@ class OptSummary:
     converged: bool
     message: str
     criterion: str
+    gradient: np.ndarray
+    hessian: np.ndarray
+    hessian_min_eigenvalue: float
+    scaled_gradient: float
+    n_newton: int
 
 
-def _lbfgsb(fun: Any, x0: np.ndarray, bounds: scipy.optimize.Bounds) -> scipy.optimize.OptimizeResult:
-    # Central differences: the criterion is known to ~1e-13 relative, so forward
-    # differences would leave theta uncertain in its fourth or fifth digit.
-    return scipy.optimize.minimize(
-        fun, x0, method="L-BFGS-B", jac="3-point", bounds=bounds,
-        options={"ftol": 1e-12, "gtol": 1e-7, "maxls": 50, "maxiter": 1000},
+#: Largest ``sqrt(g' H^{-1} g)`` accepted as converged: the criterion is then within
+#: ``GRAD_TOL**2 / 2 = 5e-9`` of the optimum (lme4 accepts ``max |R^{-T} g|`` up to 2e-3).
+GRAD_TOL = 1e-4
+#: Smallest Hessian eigenvalue accepted as converged (lme4's ``check.conv.hess`` tolerance).
+HESS_TOL = 1e-6
+#: Relative step of the central differences: ``h_i = FD_STEP * max(|theta_i|, 0.1)``.
+FD_STEP = 1e-4
+#: Newton steps after the quasi-Newton phase, at most.
+MAX_NEWTON = 6
+#: Restarts from saddle points, at most.
+MAX_RESTARTS = 5
+#: Steps along a direction of negative curvature tried at a saddle point.
+SADDLE_STEPS = (1e-2, 1e-1, 0.5)
+
+
+def _theta_columns(system: PLS) -> list[np.ndarray]:
+    """Indices into ``theta`` of each column of each ``T_k``, the diagonal element first.
+
+    ``theta`` holds the lower triangle column by column, so a column is a contiguous run.
+    """
+    columns, offset = [], 0
+    for term in system.terms:
+        s = term.n_cols
+        for j in range(s):
+            columns.append(np.arange(offset, offset + s - j))
+            offset += s - j
+    return columns
+
+
+def _canonical(theta: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
+    """The same covariance with every diagonal element of ``T`` nonnegative (column signs flipped)."""
+    out = theta.copy()
+    for col in columns:
+        if out[col[0]] < 0:
+            out[col] = -out[col]
+    return out
+
+
+def _fd_steps(theta: np.ndarray) -> np.ndarray:
+    return FD_STEP * np.maximum(np.abs(theta), 0.1)
+
+
+def _gradient(fun: Any, theta: np.ndarray) -> np.ndarray:
+    """Central-difference gradient (the criterion is known to ~1e-13 relative)."""
+    h = _fd_steps(theta)
+    g = np.empty(theta.size)
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = h[i]
+        g[i] = (fun(theta + e) - fun(theta - e)) / (2.0 * h[i])
+    return g
+
+
+def _derivatives(fun: Any, theta: np.ndarray, value: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian by central differences (``2 m^2`` evaluations for ``m`` parameters)."""
+    m = theta.size
+    h = _fd_steps(theta)
+    steps = np.diag(h)
+    plus = np.array([fun(theta + steps[i]) for i in range(m)])
+    minus = np.array([fun(theta - steps[i]) for i in range(m)])
+    g = (plus - minus) / (2.0 * h)
+    H = np.diag((plus - 2.0 * value + minus) / h**2)
+    for i in range(m):
+        for j in range(i):
+            pp = fun(theta + steps[i] + steps[j])
+            pm = fun(theta + steps[i] - steps[j])
+            mp = fun(theta - steps[i] + steps[j])
+            mm = fun(theta - steps[i] - steps[j])
+            H[i, j] = H[j, i] = (pp - pm - mp + mm) / (4.0 * h[i] * h[j])
+    return g, H
+
+
+def _quasi_newton(fun: Any, x0: np.ndarray) -> tuple[np.ndarray, float]:
+    """L-BFGS over all of ``theta`` (no bounds: see :class:`OptSummary`) to a relative change of 1e-10."""
+    def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        return fun(theta), _gradient(fun, theta)
+
+    res = scipy.optimize.minimize(
+        value_and_gradient, x0, jac=True, method="L-BFGS-B",
+        options={"ftol": 1e-10, "gtol": 1e-12, "maxls": 50, "maxiter": 1000},
     )
+    return res.x.copy(), float(res.fun)
 
 
-def _probe_boundary(fun: Any, theta: np.ndarray, value: float, diag: np.ndarray) -> np.ndarray | None:
-    """A point better than ``theta`` with a zero diagonal element moved inside, or ``None``."""
+def _settle(
+    fun: Any, theta: np.ndarray, value: float, columns: list[np.ndarray], diag: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Flip column signs to a nonnegative diagonal; set a diagonal element below
+    :data:`SINGULAR_TOL` to exactly 0 when that does not raise the criterion."""
+    theta = _canonical(theta, columns)
+    for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL) & (theta != 0)):
+        trial = theta.copy()
+        trial[idx] = 0.0
+        trial_value = fun(trial)
+        if trial_value <= value:
+            theta, value = trial, trial_value
+    return theta, value
+
+
+def _newton_step(g: np.ndarray, H: np.ndarray) -> np.ndarray | None:
+    """``-H^{-1} g`` by Cholesky, or ``None`` if ``H`` is not positive definite."""
+    try:
+        factor = scipy.linalg.cho_factor(H, lower=True)
+    except np.linalg.LinAlgError:
+        return None
+    return -scipy.linalg.cho_solve(factor, g)
+
+
+def _line_search(fun: Any, theta: np.ndarray, value: float, step: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The first of ``theta + step / 2^k`` (k = 0..9) that lowers the criterion, or ``None``."""
+    t = 1.0
+    for _ in range(10):
+        trial = theta + t * step
+        trial_value = fun(trial)
+        if trial_value < value:
+            return trial, trial_value
+        t /= 2.0
+    return None
+
+
+def _leave_saddle(fun: Any, theta: np.ndarray, value: float, H: np.ndarray) -> np.ndarray | None:
+    """A lower point along the eigenvector of ``H``'s most negative eigenvalue, or ``None``."""
+    eigenvalues, vectors = np.linalg.eigh(H)
+    if eigenvalues[0] >= -HESS_TOL:
+        return None
+    direction = vectors[:, 0]
     best, best_value = None, value
-    for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL)):
-        for step in BOUNDARY_PROBES:
-            trial = theta.copy()
-            trial[idx] = step
+    scale = max(1.0, float(np.max(np.abs(theta))))
+    for t in SADDLE_STEPS:
+        for sign in (1.0, -1.0):
+            trial = theta + sign * t * scale * direction
             trial_value = fun(trial)
             if trial_value < best_value:
                 best, best_value = trial, trial_value
     return best
 
 
+def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> tuple[float, float]:
+    """``sqrt(g' H^{-1} g)`` (eigenvalues below :data:`HESS_TOL` raised to it) and ``min eig H``."""
+    eigenvalues, vectors = np.linalg.eigh(H)
+    projected = vectors.T @ g
+    scaled = float(np.sqrt(np.sum(projected**2 / np.maximum(eigenvalues, HESS_TOL))))
+    return scaled, float(eigenvalues[0])
+
+
+def _convergence_message(scaled: float, min_eigenvalue: float) -> tuple[bool, str]:
+    """Both of lme4's checks, in words (Chapter 11, "How ``lmm`` fits a model")."""
+    problems = []
+    if not scaled <= GRAD_TOL:
+        problems.append(
+            f"the optimiser stopped where the criterion still falls (the gradient scaled by the "
+            f"Hessian is {scaled:.2g}, more than {GRAD_TOL:g}), so the estimates may not be the optimum"
+        )
+    if not min_eigenvalue >= -HESS_TOL:
+        problems.append(
+            f"the criterion is not curved upwards in every direction at the estimates (the smallest "
+            f"eigenvalue of its Hessian is {min_eigenvalue:.2g}): this is a saddle or a ridge, not a "
+            "minimum, and the estimates are not determined by the data"
+        )
+    if not problems:
+        return True, (f"converged: scaled gradient {scaled:.2g}, smallest Hessian eigenvalue "
+                      f"{min_eigenvalue:.4g}")
+    advice = ("Try rescaling covariates (centre them, or change their units so that their values are "
+              "of order 1), simplifying the random effects (drop a correlation or a random slope), and "
+              "checking for a singular fit.")
+    return False, "The fit did not converge: " + "; and ".join(problems) + ". " + advice
+
+
 def optimize_theta(system: PLS, reml: bool) -> OptSummary:
     """Minimise the profiled deviance (ML) or REML criterion of ``system`` over ``theta``.
 
-    L-BFGS-B with central-difference gradients from ``theta`` of ``T_k = I`` (lme4's
-    start), with bounds ``theta_diag >= 0``.  A diagonal element that ends at the
-    bound needs a second look: for a scalar term the criterion depends on
-    ``theta_k`` only through ``theta_k^2``, so its derivative at ``theta_k = 0`` is
-    zero whether or not the optimum lies inside, and a gradient method that reaches
-    the bound stops there.  Each such element is therefore probed at
-    :data:`BOUNDARY_PROBES`; if a probe is better, L-BFGS-B restarts from it.  Last,
-    each diagonal element below :data:`SINGULAR_TOL` is tried at exactly 0 and kept
-    there if the criterion does not increase (a variance on the boundary is
-    reported as 0, not as a tiny number).
+    Chapter 11, "How ``lmm`` fits a model".  Three phases:
 
-    BLAS runs single-threaded during the optimisation: the blocks are small to
-    medium, threads gain little on them, and on a busy machine OpenBLAS's
-    spin-waiting threads made a 3,000-observation crossed fit 50-100 times slower
-    (measured on the book's 2-core machines).
+    1. L-BFGS from ``T_k = I`` (lme4's start) with central-difference gradients,
+       over all of ``R^m``: a column of ``T_k`` and its negative give the same
+       covariance, so the lower bound on the diagonal is only a choice of sign
+       (see :class:`OptSummary`).  Every face of the boundary (a zero variance,
+       a correlation of +-1, any rank-deficient ``Sigma_k``) is then an ordinary
+       point of the search, and a point where ``T_jj = 0`` with the "wrong" sign
+       below it is no trap: the descent continues through ``T_jj < 0``.
+    2. Flip column signs so that each diagonal element is nonnegative, and set a
+       diagonal element below :data:`SINGULAR_TOL` to exactly 0 if that does
+       not raise the criterion (a variance on the boundary is reported as 0).
+    3. Newton steps with a finite-difference gradient and Hessian until the
+       step is below ``1e-8`` (relative, or absolute near 0): the stopping rule
+       does not loosen as the criterion grows with ``n``.  Where the Hessian has
+       a negative eigenvalue (a saddle, e.g. ``theta_k = 0`` of a scalar term,
+       where the gradient vanishes by symmetry although the optimum is inside),
+       the search moves along its eigenvector and phase 1 restarts.
+
+    The final gradient and Hessian are checked as in lme4 (:class:`OptSummary`).
+    BLAS runs single-threaded: the blocks are small to medium, threads gain
+    little on them, and on a busy machine OpenBLAS's spin-waiting threads made a
+    3,000-observation crossed fit 50-100 times slower (measured on the book's
+    2-core machines).
     """
     start = system.theta_start()
     lower = system.theta_lower()
     upper = np.full_like(lower, np.inf)
-    bounds = scipy.optimize.Bounds(lower, upper)
     diag = system.diagonal_mask()
+    columns = _theta_columns(system)
     n_eval = 0
 
     def fun(theta: np.ndarray) -> float:
@@ -467,26 +685,78 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
         n_eval += 1
         return system.objective(theta, reml)
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        res = _lbfgsb(fun, start, bounds)
-        theta, value, n_restarts = res.x.copy(), float(res.fun), 0
-        while n_restarts < diag.sum():
-            probe = _probe_boundary(fun, theta, value, diag)
-            if probe is None:
+    with single_threaded_blas():
+        theta, value = _quasi_newton(fun, start)
+        n_restarts = n_newton = 0
+        while True:
+            theta, value = _settle(fun, theta, value, columns, diag)
+            g, H = _derivatives(fun, theta, value)
+            step = _newton_step(g, H)
+            if step is None:
+                away = _leave_saddle(fun, theta, value, H) if n_restarts < MAX_RESTARTS else None
+                if away is None:
+                    break
+                n_restarts += 1
+                theta, value = _quasi_newton(fun, away)
+                continue
+            small = np.all(np.abs(step) <= 1e-8 * np.maximum(np.abs(theta), 1.0))
+            if small or n_newton >= MAX_NEWTON:
                 break
-            n_restarts += 1
-            restart = _lbfgsb(fun, probe, bounds)
-            if restart.fun >= value:
+            moved = _line_search(fun, theta, value, step)
+            if moved is None:
                 break
-            res, theta, value = restart, restart.x.copy(), float(restart.fun)
-        for idx in np.flatnonzero(diag & (theta < SINGULAR_TOL) & (theta != 0)):
-            trial = theta.copy()
-            trial[idx] = 0.0
-            trial_value = fun(trial)
-            if trial_value <= value:
-                theta, value = trial, trial_value
+            theta, value = moved
+            n_newton += 1
+    scaled, min_eigenvalue = _scaled_gradient(g, H)
+    converged, message = _convergence_message(scaled, min_eigenvalue)
     return OptSummary(
         theta_start=start, lower=lower, upper=upper, theta_final=theta, objective_final=value,
-        n_evaluations=n_eval, n_restarts=n_restarts, optimizer="L-BFGS-B", converged=bool(res.success),
-        message=str(res.message), criterion="REML" if reml else "ML",
+        n_evaluations=n_eval, n_restarts=n_restarts, optimizer="L-BFGS + Newton", converged=converged,
+        message=message, criterion="REML" if reml else "ML", gradient=g, hessian=H,
+        hessian_min_eigenvalue=min_eigenvalue, scaled_gradient=scaled, n_newton=n_newton,
     )
+
+
+def boundary_description(system: PLS, theta: np.ndarray) -> list[str]:
+    """One plain sentence per variance or correlation of a singular fit that sits on the boundary.
+
+    A diagonal element ``T_jj`` below :data:`SINGULAR_TOL` means that
+    coefficient ``j`` of the term has (almost) no variance left once the
+    coefficients before it are known (Chapter 11, eq. ``ch11-lambda``): its
+    variance is 0, or it is perfectly correlated with one earlier coefficient,
+    or it is an exact linear combination of several.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from lmmtext.remat import ReMat
+    >>> t = ReMat.from_factor("Subject", np.array([0, 0, 1, 1]), pd.Index(["a", "b"]),
+    ...                       np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+    ...                       ("Intercept", "Days"))
+    >>> system = PLS(np.ones((4, 1)), np.arange(4.0), [t])
+    >>> boundary_description(system, np.array([0.5, -0.2, 0.0]))
+    ['the correlation of Intercept and Days|Subject is estimated as -1']
+    >>> boundary_description(system, np.array([0.5, 0.0, 0.0]))
+    ['the variance of Days|Subject is estimated as 0']
+    """
+    sentences = []
+    for term, th in zip(system.terms, system.term_theta(np.asarray(theta, dtype=float))):
+        T = term.lambda_factor(th)
+        sd = np.linalg.norm(T, axis=1)
+        names = term.cnames
+        for j in np.flatnonzero(np.abs(np.diag(T)) < SINGULAR_TOL):
+            if sd[j] < SINGULAR_TOL:
+                sentences.append(f"the variance of {names[j]}|{term.name} is estimated as 0")
+                continue
+            corr = (T[:j] @ T[j]) / (sd[:j] * sd[j] + np.finfo(float).tiny)
+            partners = np.flatnonzero((sd[:j] >= SINGULAR_TOL) & (1.0 - np.abs(corr) < SINGULAR_TOL))
+            if partners.size:
+                i = partners[0]
+                sentences.append(f"the correlation of {names[i]} and {names[j]}|{term.name} is "
+                                 f"estimated as {int(np.sign(corr[i]))}")
+            else:
+                sentences.append(
+                    f"{names[j]}|{term.name} is estimated as an exact linear combination of "
+                    f"{', '.join(names[:j])}|{term.name} (the covariance matrix of the term is singular)"
+                )
+    return sentences
