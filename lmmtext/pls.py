@@ -37,6 +37,7 @@ objective.  Used by :func:`lmmtext.lmm.lmm` and :func:`lmmtext.varcomp.fit_varco
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -235,7 +236,12 @@ class PLS:
         order = sorted(range(len(terms)), key=lambda k: (not block_diag[k], -terms[k].q))
         self._order = order
         self._special = bool(terms) and block_diag[order[0]]
-        W = np.column_stack([X, y])
+        # The criterion and u are unchanged when y is replaced by y - X beta_0 (beta absorbs
+        # X beta_0).  With beta_0 the least-squares fit, r^2_theta is no longer the small
+        # difference of two large numbers (y'y and the fitted sum of squares), which made the
+        # criterion noisy in its ninth digit when the response is far from 0 (Oxboys' heights).
+        self._beta_ols = scipy.linalg.lstsq(X, y)[0]
+        W = np.column_stack([X, y - X @ self._beta_ols])
         Zs = [terms[k].Z for k in order]
         K = len(Zs)
         self._K = K
@@ -387,13 +393,13 @@ class PLS:
         LF = L[K, K]
         pwrss, logdet_RX = self._profile(f)
         Lxx = LF[:p, :p]
-        beta = scipy.linalg.solve_triangular(Lxx.T, LF[p, :p], lower=False)
+        beta_shift = scipy.linalg.solve_triangular(Lxx.T, LF[p, :p], lower=False)
         Lxx_inv = scipy.linalg.solve_triangular(Lxx, np.eye(p), lower=True)
         # Back-substitution L_RR' u = c_u - L_XR' beta, block by block from the last term.
         u: list[np.ndarray] = [np.empty(0)] * K
         for k in range(K - 1, -1, -1):
             LFk = L[K, k]
-            rhs = LFk[p] - LFk[:p].T @ beta
+            rhs = LFk[p] - LFk[:p].T @ beta_shift
             for i in range(k + 1, K):
                 rhs = rhs - L[i, k].T @ u[i]
             if k == 0 and self._special:
@@ -404,6 +410,7 @@ class PLS:
                 u[k] = scipy.linalg.solve_triangular(L[k, k].T, rhs, lower=False)
         Ts = [self.terms[k].lambda_factor(theta[self._theta_slices[k]]) for k in self._order]
         b_internal = [(uk.reshape(-1, T.shape[0]) @ T.T).ravel() for uk, T in zip(u, Ts)]
+        beta = beta_shift + self._beta_ols
         fitted = self.X @ beta
         for k, bk in zip(self._order, b_internal):
             fitted = fitted + self.terms[k].Z @ bk
@@ -438,9 +445,10 @@ class OptSummary:
     Attributes
     ----------
     gradient : ndarray
-        The (projected) gradient of the criterion at ``theta_final``.
+        The (projected) gradient of the criterion at ``theta_final`` over the free
+        parameters (``free``).
     hessian : ndarray
-        Its Hessian there, over the free parameters (all of ``theta``).
+        Its Hessian there, over the free parameters.
     hessian_min_eigenvalue : float
         The Hessian's smallest eigenvalue; the check fails below ``-HESS_TOL``.
     scaled_gradient : float
@@ -475,6 +483,7 @@ class OptSummary:
     hessian_min_eigenvalue: float
     scaled_gradient: float
     n_newton: int
+    free: np.ndarray
 
 
 #: Largest ``sqrt(g' H^{-1} g)`` accepted as converged: the criterion is then within
@@ -488,6 +497,9 @@ FD_STEP = 1e-4
 MAX_NEWTON = 6
 #: Restarts from saddle points, at most.
 MAX_RESTARTS = 5
+#: A diagonal element below ``FACE_TOL * max(1, max |theta|)`` at a fit that fails the checks
+#: is tried at 0 (each face of the boundary near the fit, see :func:`optimize_theta`).
+FACE_TOL = 0.05
 #: Steps along a direction of negative curvature tried at a saddle point.
 SADDLE_STEPS = (1e-2, 1e-1, 0.5)
 
@@ -515,13 +527,16 @@ def _canonical(theta: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+GRADIENT_STEP = 1e-5
+
+
 def _fd_steps(theta: np.ndarray) -> np.ndarray:
     return FD_STEP * np.maximum(np.abs(theta), 0.1)
 
 
-def _gradient(fun: Any, theta: np.ndarray) -> np.ndarray:
+def _gradient(fun: Any, theta: np.ndarray, step: float = FD_STEP) -> np.ndarray:
     """Central-difference gradient (the criterion is known to ~1e-13 relative)."""
-    h = _fd_steps(theta)
+    h = step * np.maximum(np.abs(theta), 0.1)
     g = np.empty(theta.size)
     for i in range(theta.size):
         e = np.zeros(theta.size)
@@ -537,8 +552,8 @@ def _derivatives(fun: Any, theta: np.ndarray, value: float) -> tuple[np.ndarray,
     steps = np.diag(h)
     plus = np.array([fun(theta + steps[i]) for i in range(m)])
     minus = np.array([fun(theta - steps[i]) for i in range(m)])
-    g = (plus - minus) / (2.0 * h)
     H = np.diag((plus - 2.0 * value + minus) / h**2)
+    g = _gradient(fun, theta, GRADIENT_STEP)
     for i in range(m):
         for j in range(i):
             pp = fun(theta + steps[i] + steps[j])
@@ -666,6 +681,12 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
        a negative eigenvalue (a saddle, e.g. ``theta_k = 0`` of a scalar term,
        where the gradient vanishes by symmetry although the optimum is inside),
        the search moves along its eigenvector and phase 1 restarts.
+    4. Only if the checks then fail: each face of the boundary near the fit (the
+       diagonal elements below :data:`FACE_TOL` held at 0, every subset of
+       them) is searched by phases 1-3 over the other components, and the best
+       face that passes the checks is kept.  At a corner such as
+       ``T_11 = T_22 = 0`` (only a slope varies) the map from ``theta`` to
+       ``Sigma`` is degenerate and Newton's method on all of ``theta`` crawls.
 
     The final gradient and Hessian are checked as in lme4 (:class:`OptSummary`).
     BLAS runs single-threaded: the blocks are small to medium, threads gain
@@ -686,35 +707,89 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
         return system.objective(theta, reml)
 
     with single_threaded_blas():
-        theta, value = _quasi_newton(fun, start)
-        n_restarts = n_newton = 0
-        while True:
-            theta, value = _settle(fun, theta, value, columns, diag)
-            g, H = _derivatives(fun, theta, value)
-            step = _newton_step(g, H)
-            if step is None:
-                away = _leave_saddle(fun, theta, value, H) if n_restarts < MAX_RESTARTS else None
-                if away is None:
-                    break
-                n_restarts += 1
-                theta, value = _quasi_newton(fun, away)
-                continue
-            small = np.all(np.abs(step) <= 1e-8 * np.maximum(np.abs(theta), 1.0))
-            if small or n_newton >= MAX_NEWTON:
-                break
-            moved = _line_search(fun, theta, value, step)
-            if moved is None:
-                break
-            theta, value = moved
-            n_newton += 1
-    scaled, min_eigenvalue = _scaled_gradient(g, H)
+        best = _search(fun, start, columns, diag, np.zeros(start.size, dtype=bool))
+        if not best.converged:
+            # A corner of the boundary (e.g. T_11 = T_22 = 0 at an optimum with only a slope
+            # variance) is a degenerate point of theta-space: the criterion is quartic there
+            # along T_22 and Newton's method crawls.  Search the faces it may be near instead.
+            scale = max(1.0, float(np.max(np.abs(best.theta))))
+            near = np.flatnonzero(diag & (np.abs(best.theta) < FACE_TOL * scale))
+            for size in range(1, near.size + 1):
+                for subset in itertools.combinations(near, size):
+                    fixed = np.zeros(start.size, dtype=bool)
+                    fixed[list(subset)] = True
+                    face = _search(fun, best.theta, columns, diag, fixed)
+                    if face.converged and face.value <= best.value:
+                        best = face
+    scaled, min_eigenvalue = _scaled_gradient(best.gradient, best.hessian)
     converged, message = _convergence_message(scaled, min_eigenvalue)
     return OptSummary(
-        theta_start=start, lower=lower, upper=upper, theta_final=theta, objective_final=value,
-        n_evaluations=n_eval, n_restarts=n_restarts, optimizer="L-BFGS + Newton", converged=converged,
-        message=message, criterion="REML" if reml else "ML", gradient=g, hessian=H,
-        hessian_min_eigenvalue=min_eigenvalue, scaled_gradient=scaled, n_newton=n_newton,
+        theta_start=start, lower=lower, upper=upper, theta_final=best.theta, objective_final=best.value,
+        n_evaluations=n_eval, n_restarts=best.n_restarts, optimizer="L-BFGS + Newton",
+        converged=converged, message=message, criterion="REML" if reml else "ML",
+        gradient=best.gradient, hessian=best.hessian, hessian_min_eigenvalue=min_eigenvalue,
+        scaled_gradient=scaled, n_newton=best.n_newton, free=~best.fixed,
     )
+
+
+@dataclass(frozen=True)
+class _SearchResult:
+    theta: np.ndarray
+    value: float
+    gradient: np.ndarray
+    hessian: np.ndarray
+    fixed: np.ndarray
+    n_restarts: int
+    n_newton: int
+
+    @property
+    def converged(self) -> bool:
+        return _convergence_message(*_scaled_gradient(self.gradient, self.hessian))[0]
+
+
+def _search(
+    fun: Any, x0: np.ndarray, columns: list[np.ndarray], diag: np.ndarray, fixed: np.ndarray
+) -> _SearchResult:
+    """Phases 1-3 of :func:`optimize_theta` over ``theta[~fixed]``, with ``theta[fixed] = 0``.
+
+    The gradient and Hessian returned are over the free components; a fixed
+    component is a diagonal element of ``T`` at 0, where the gradient is 0 by the
+    column-sign symmetry.
+    """
+    free = ~fixed
+
+    def embed(v: np.ndarray) -> np.ndarray:
+        theta = np.zeros(x0.size)
+        theta[free] = v
+        return theta
+
+    def sub(v: np.ndarray) -> float:
+        return fun(embed(v))
+
+    v, value = _quasi_newton(sub, x0[free])
+    n_restarts = n_newton = 0
+    while True:
+        theta, value = _settle(fun, embed(v), value, columns, diag & free)
+        v = theta[free]
+        g, H = _derivatives(sub, v, value)
+        step = _newton_step(g, H)
+        if step is None:
+            away = _leave_saddle(sub, v, value, H) if n_restarts < MAX_RESTARTS else None
+            if away is None:
+                break
+            n_restarts += 1
+            v, value = _quasi_newton(sub, away)
+            continue
+        small = np.all(np.abs(step) <= 1e-8 * np.maximum(np.abs(v), 1.0))
+        if small or n_newton >= MAX_NEWTON:
+            break
+        moved = _line_search(sub, v, value, step)
+        if moved is None:
+            break
+        v, value = moved
+        n_newton += 1
+    return _SearchResult(theta=embed(v), value=value, gradient=g, hessian=H, fixed=fixed,
+                         n_restarts=n_restarts, n_newton=n_newton)
 
 
 def boundary_description(system: PLS, theta: np.ndarray) -> list[str]:
