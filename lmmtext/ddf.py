@@ -69,6 +69,8 @@ DDF_METHODS = ("Satterthwaite", "Kenward-Roger")
 HESSIAN_TOL = 1e-8
 #: Satterthwaite ``df`` of an F test that differ by less than this are averaged (lmerTest).
 NU_TOL = 1e-8
+#: pbkrtest inverts the expected information ``I_E`` if its smallest |eigenvalue| exceeds this.
+IE_SINGULAR_TOL = 1e-10
 
 
 # -- the marginal model and its derivatives ---------------------------------------------------
@@ -163,7 +165,8 @@ class _Marginal:
         Y = np.column_stack([self.X, self.y])
         AZ, AY = apply(Zd), apply(Y)
         if restricted:
-            # tr P = tr V^{-1} - tr(Phi X'V^{-2}X); tr P^2 from P^2 = V^{-1}P - V^{-1}X Phi X'V^{-1}P.
+            # tr P = tr V^{-1} - tr K2 and tr P^2 = tr V^{-2} - 2 tr K3 + tr K2^2,
+            # K2 = Phi X'V^{-2}X, K3 = Phi X'V^{-3}X (expand P = V^{-1} - V^{-1}X Phi X'V^{-1}).
             K2 = scipy.linalg.cho_solve(self.XVX_chol, self.VX.T @ self.VX)
             K3 = scipy.linalg.cho_solve(self.XVX_chol, self.VX.T @ self.vinv(self.VX))
             tr1 = self._tr_vinv - np.trace(K2)
@@ -224,11 +227,11 @@ def _varpar_map(system: Any, theta: np.ndarray, sigma: float) -> tuple[np.ndarra
         dS = [Ea @ T.T + T @ Ea.T for Ea in E]
         idx = range(start, start + th.size)
         for r, (i, j) in zip(idx, positions):
-            for a, ga in zip(idx, range(th.size)):
-                J[r, a] = sigma**2 * dS[ga][i, j]
-                H2[r, a, -1] = H2[r, -1, a] = 2.0 * sigma * dS[ga][i, j]
-                for b, gb in zip(idx, range(th.size)):
-                    H2[r, a, b] = sigma**2 * (E[ga] @ E[gb].T + E[gb] @ E[ga].T)[i, j]
+            for la, a in enumerate(idx):
+                J[r, a] = sigma**2 * dS[la][i, j]
+                H2[r, a, -1] = H2[r, -1, a] = 2.0 * sigma * dS[la][i, j]
+                for lb, b in enumerate(idx):
+                    H2[r, a, b] = sigma**2 * (E[la] @ E[lb].T + E[lb] @ E[la].T)[i, j]
             J[r, -1] = 2.0 * sigma * S[i, j]
             H2[r, -1, -1] = 2.0 * S[i, j]
         start += th.size
@@ -279,8 +282,8 @@ def _satterthwaite(system: Any, theta: np.ndarray, sigma2: float, reml: bool) ->
     keep = evals > HESSIAN_TOL
     A = 2.0 * (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
     # dPhi/dpsi_r = Phi X'V^{-1} G_r V^{-1} X Phi, then the chain rule to varpar.
-    V = model.forms(restricted=False) if reml else traces
-    dPhi = np.array([model.Phi @ f[:p, :p] @ model.Phi for f in V.quad_first(D)])
+    vinv_forms = model.forms(restricted=False) if reml else traces
+    dPhi = np.array([model.Phi @ f[:p, :p] @ model.Phi for f in vinv_forms.quad_first(D)])
     jacobian = np.einsum("rij,ra->aij", dPhi, J)
     return _Satterthwaite(Phi=model.Phi, A=A, jacobian=jacobian)
 
@@ -317,7 +320,7 @@ class _KenwardRoger:
         Kenward & Roger (1997), eqs. (3.2)-(3.3) and sec. 4 (Chapter 10, eq. ``ch10-kenward-roger``).
         """
         q = L.shape[0]
-        Theta = L.T @ np.linalg.solve(L @ self.Phi @ L.T, L)
+        Theta = L.T @ scipy.linalg.solve(L @ self.Phi @ L.T, L, assume_a="pos")
         u = [Theta @ self.Phi @ Pr @ self.Phi for Pr in self.P]
         tr_u = np.array([np.trace(ur) for ur in u])
         A1 = float(tr_u @ self.W @ tr_u)
@@ -356,7 +359,11 @@ def _kenward_roger(system: Any, theta: np.ndarray, sigma2: float) -> _KenwardRog
     K = V.trace_second(D)
     IE = np.array([[K[r, s] - 2.0 * np.sum(Phi * Q[r, s]) + np.sum((Phi @ P[r]) * (P[s] @ Phi))
                     for s in range(m)] for r in range(m)])
-    W = 2.0 * scipy.linalg.pinvh(IE)
+    # pbkrtest: the generalised inverse (MASS::ginv) when I_E is numerically singular.
+    if np.min(np.abs(np.linalg.eigvalsh(IE))) > IE_SINGULAR_TOL:
+        W = 2.0 * scipy.linalg.solve(IE, np.eye(m), assume_a="sym")
+    else:
+        W = 2.0 * scipy.linalg.pinvh(IE, rtol=np.sqrt(np.finfo(float).eps))
     U = sum(W[r, s] * (Q[r, s] - P[r] @ Phi @ P[s]) for r in range(m) for s in range(m))
     return _KenwardRoger(Phi=Phi, PhiA=Phi + 2.0 * Phi @ U @ Phi, P=P, W=W)
 
@@ -519,7 +526,7 @@ def f_test(fit: Any, L: Any, ddf: str = "Satterthwaite") -> pd.Series:
     if ddf == "Kenward-Roger":
         kr = _kenward_roger(fit.system, theta, fit.sigma2)
         Lb = L @ beta
-        wald = float(Lb @ np.linalg.solve(L @ kr.PhiA @ L.T, Lb))
+        wald = float(Lb @ scipy.linalg.solve(L @ kr.PhiA @ L.T, Lb, assume_a="pos"))
         dendf, scaling = kr.adjust(L)
         F = scaling * wald / q
     else:
