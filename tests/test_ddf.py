@@ -297,8 +297,7 @@ def test_balanced_one_way_intercept_has_groups_minus_one_df():
         g = np.repeat(np.arange(a), m)
         y = 5.0 + rng.normal(0.0, 2.0, a)[g] + rng.normal(0.0, 1.0, a * m)
         fit = lmmtext.lmm("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g.astype(str)}))
-        if fit.singular:
-            continue
+        assert not fit.singular  # the formula needs an interior between-group variance
         for ddf in DDF_METHODS:
             np.testing.assert_allclose(coef_table(fit, ddf)["df"], a - 1, rtol=1e-5)
 
