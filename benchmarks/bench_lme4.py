@@ -1,0 +1,130 @@
+"""Time :func:`lmmtext.lmm` against lme4 side by side on public models (issue 14; Chapter 11).
+
+Run from the repository root (not part of the test suite)::
+
+    python benchmarks/bench_lme4.py            # every model, lme4 too if Rscript and lme4 exist
+    python benchmarks/bench_lme4.py --quick    # skip the InstEval-sized design (73,421 rows)
+
+Each model is fitted by REML with default settings in both programs, the best wall-clock
+time of ``--repeat`` runs is kept (formula parsing and design building included: the
+whole ``lmm(...)`` and ``lmer(...)`` call), and ``ratio`` is lmm's time over lme4's
+(below 1: lmm is faster).  ``cpu/wall`` is the process CPU time per wall-clock second of
+lmm's fits, all threads counted.  The data are written to a temporary directory and read
+by ``benchmarks/bench_lme4.R``, so both programs fit the same numbers.  Without R or lme4
+(Debian: ``r-base-core r-cran-lme4``) only lmm is timed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_lmm import simulate_insteval  # noqa: E402
+
+from lmmtext.datasets import (load_dyestuff, load_dyestuff2, load_pastes, load_penicillin,  # noqa: E402
+                              load_sleepstudy)
+from lmmtext.lmm import lmm  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = ROOT / "tests" / "data"
+
+
+def models(quick: bool) -> list[tuple[str, str, pd.DataFrame]]:
+    """(name, lme4 formula, data); every column the formula uses is precomputed."""
+    sleep = load_sleepstudy().assign(logReaction=lambda f: np.log(f["Reaction"]),
+                                     Days2=lambda f: f["Days"] ** 2)
+    ox = pd.read_csv(TESTDATA / "oxboys.csv", dtype={"Subject": str}).assign(age2=lambda f: f["age"] ** 2)
+    hsb = pd.read_csv(TESTDATA / "hsb82.csv", dtype={"school": str})
+    machines = pd.read_csv(TESTDATA / "machines.csv", dtype={"Worker": str, "Machine": str})
+    out = [
+        ("Dyestuff", "Yield ~ 1 + (1 | Batch)", load_dyestuff()),
+        ("Dyestuff2 (singular)", "Yield ~ 1 + (1 | Batch)", load_dyestuff2()),
+        ("sleepstudy, (Days | Subject)", "Reaction ~ Days + (Days | Subject)", sleep),
+        ("sleepstudy, uncorrelated", "Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", sleep),
+        ("sleepstudy, log, quadratic", "logReaction ~ Days + Days2 + (Days | Subject)", sleep),
+        ("Penicillin, crossed", "diameter ~ 1 + (1 | plate) + (1 | sample)", load_penicillin()),
+        ("Pastes, nested", "strength ~ 1 + (1 | batch/cask)", load_pastes()),
+        ("Oxboys, (age | Subject)", "height ~ age + (age | Subject)", ox),
+        ("Oxboys, quadratic growth", "height ~ age + age2 + (age + age2 | Subject)", ox),
+        ("Hsb82, (cses | school)", "mAch ~ meanses + cses + (1 + cses | school)", hsb),
+        ("Machines, (0 + Machine | Worker)", "score ~ Machine + (0 + Machine | Worker)", machines),
+        ("Machines, nested", "score ~ Machine + (1 | Worker/Machine)", machines),
+    ]
+    if not quick:
+        crossed = simulate_insteval(np.random.default_rng(2024))
+        out.append(("InstEval-sized crossed (73,421)", "y ~ service + (1 | s) + (1 | d) + (1 | dept)", crossed))
+    return out
+
+
+def time_lmm(formula: str, data: pd.DataFrame, repeat: int) -> tuple[float, float, float]:
+    """Best wall time, CPU-seconds per wall-second over all runs, and the REML criterion."""
+    best, wall, cpu, crit = np.inf, 0.0, 0.0, np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(repeat):
+            c0, t0 = time.process_time(), time.perf_counter()
+            fit = lmm(formula, data)
+            elapsed = time.perf_counter() - t0
+            cpu += time.process_time() - c0
+            wall += elapsed
+            best, crit = min(best, elapsed), fit.reml_criterion
+    return best, cpu / wall, crit
+
+
+def time_lme4(specs: list[tuple[str, str, pd.DataFrame]], repeat: int) -> dict[str, dict]:
+    if shutil.which("Rscript") is None:
+        return {}
+    probe = subprocess.run(["Rscript", "-e", "library(lme4)"], capture_output=True)
+    if probe.returncode != 0:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = []
+        for k, (name, formula, data) in enumerate(specs):
+            path = Path(tmp) / f"model{k}.csv"
+            data.to_csv(path, index=False)
+            manifest.append({"name": name, "formula": formula, "csv": str(path)})
+        (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
+        run = subprocess.run(["Rscript", str(Path(__file__).parent / "bench_lme4.R"), tmp, str(repeat)],
+                             capture_output=True, text=True, check=True)
+    return {row["name"]: row for row in json.loads(run.stdout)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the InstEval-sized design")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    specs = models(args.quick)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lmm("Yield ~ 1 + (1 | Batch)", load_dyestuff())  # first call imports lazily
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {args.repeat} runs; "
+          "REML, default settings\n")
+    lme4 = time_lme4(specs, args.repeat)
+    header = f"{'model':<36}{'n':>7}{'lmm s':>9}{'lme4 s':>9}{'ratio':>7}{'cpu/wall':>9}{'crit lmm - lme4':>17}"
+    print(header)
+    print("-" * len(header))
+    for name, formula, data in specs:
+        repeat = 1 if len(data) > 50_000 else args.repeat
+        t, cpu_per_wall, crit = time_lmm(formula, data, repeat)
+        ref = lme4.get(name)
+        if ref:
+            print(f"{name:<36}{len(data):>7}{t:>9.4f}{ref['time']:>9.4f}{t / ref['time']:>7.2f}"
+                  f"{cpu_per_wall:>9.2f}{crit - ref['criterion']:>17.2e}")
+        else:
+            print(f"{name:<36}{len(data):>7}{t:>9.4f}{'-':>9}{'-':>7}{cpu_per_wall:>9.2f}{'-':>17}")
+
+
+if __name__ == "__main__":
+    main()
