@@ -330,6 +330,18 @@ def boundary_p_value(statistic: float, df: int = 1) -> float:
     return float(0.5 * lower + 0.5 * scipy.stats.chi2.sf(t, df))
 
 
+def _random_parameters(f: Fit) -> tuple[set[str], set[frozenset[str]]]:
+    """The variances (``"coef|group"``) and covariances (pairs of them) a fit estimates."""
+    if isinstance(f, OlsResult):
+        return set(), set()
+    variances, covariances = set(), set()
+    for term in f.system.terms:
+        names = [f"{c}|{term.name}" for c in term.cnames]
+        variances.update(names)
+        covariances.update(frozenset((a, b)) for i, a in enumerate(names) for b in names[:i])
+    return variances, covariances
+
+
 def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
     """LRT of one variance component that is 0 under the null (Chapter 10, eq. (10.4)).
 
@@ -353,7 +365,12 @@ def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
     Raises
     ------
     ValueError
-        As :func:`lrt`, and if the fits differ by more than one parameter.
+        As :func:`lrt`; if the fits differ by more than one parameter; and if the
+        extra parameter is not a variance: the fits must have the same fixed
+        effects, and the random effects of ``alt_fit`` must be those of
+        ``null_fit`` plus one variance without covariances (a fixed effect or a
+        correlation has its null value inside the parameter space, where
+        halving the p-value would be wrong; use :func:`lrt`).
 
     Examples
     --------
@@ -368,6 +385,20 @@ def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
         raise ValueError(
             f"the fits differ by {df} parameters; the 50:50 mixture holds for one variance "
             "component (use lrt or parametric_bootstrap otherwise)"
+        )
+    if sorted(null_fit.fixef.index) != sorted(alt_fit.fixef.index):
+        raise ValueError(
+            "the fits differ in their fixed effects, so the extra parameter is not a variance; "
+            "its null value is inside the parameter space: use lrt (chi2(1)), not the mixture"
+        )
+    var0, cov0 = _random_parameters(null_fit)
+    var1, cov1 = _random_parameters(alt_fit)
+    if not (var0 < var1 and len(var1 - var0) == 1 and cov0 == cov1):
+        raise ValueError(
+            "the extra parameter of alt_fit is not one variance added to null_fit's random "
+            f"effects (variances {sorted(var0)} -> {sorted(var1)}, covariances "
+            f"{sorted(map(sorted, cov0))} -> {sorted(map(sorted, cov1))}); the 50:50 mixture "
+            "does not apply: use lrt or parametric_bootstrap"
         )
     return LRTResult(statistic=stat, df=1, p_value=boundary_p_value(stat),
                      reference="0.5 chi2(0) + 0.5 chi2(1)")

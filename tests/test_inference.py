@@ -164,6 +164,21 @@ def test_lrt_boundary_refuses_more_than_one_extra_parameter():
                      fit("Reaction ~ Days + (Days | Subject)", s, "ML"))
 
 
+def test_lrt_boundary_refuses_a_fixed_effect_as_the_extra_parameter():
+    """The slope's null value 0 is inside the parameter space: halving chi2(1) would be wrong."""
+    s = load_sleepstudy()
+    with pytest.raises(ValueError, match="differ in their fixed effects"):
+        lrt_boundary(fit("Reaction ~ 1 + (1 | Subject)", s, "ML"),
+                     fit("Reaction ~ Days + (1 | Subject)", s, "ML"))
+
+
+def test_lrt_boundary_refuses_a_covariance_as_the_extra_parameter():
+    s = load_sleepstudy()
+    with pytest.raises(ValueError, match="not one variance"):
+        lrt_boundary(fit("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", s, "REML"),
+                     fit("Reaction ~ Days + (Days | Subject)", s, "REML"))
+
+
 def test_boundary_p_values_are_roughly_uniform_under_a_zero_variance_and_chi2_1_is_conservative():
     """Seeded simulation: 200 data sets of 20 groups x 4 with sigma_a = 0, REML fits.
 
