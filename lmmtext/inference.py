@@ -23,14 +23,16 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Union
 
-import formulae
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.stats
 
-from .formula import expand_factor, parse_formula
+from .formula import parse_formula
 from .lmm import LmmResult, lmm
+from .modelframe import ModelFrame, caller_namespace
 from .varcomp import check_method
 
 __all__ = [
@@ -56,12 +58,17 @@ class OlsResult:
     loglik: float
     nobs: int
     covariance: dict[str, pd.DataFrame]
+    frame: ModelFrame
     singular: bool = False
 
     @property
     def n_params(self) -> int:
         """Number of parameters: the fixed effects and ``sigma``."""
         return self.fixef.size + 1
+
+    def refit(self, y: Any) -> OlsResult:
+        """Fit the same model, same rows and coding, to another response."""
+        return _fit_ols(self.frame.with_response(y), self.method)
 
     def __repr__(self) -> str:
         return (f"OlsResult({self.formula!r}, {self.method}, loglik={self.loglik:.4f}, "
@@ -121,17 +128,8 @@ def _check_frame(data: Any) -> None:
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
 
 
-def _design(data: pd.DataFrame, rhs: str, what: str) -> tuple[np.ndarray, list[str]]:
-    """The model matrix of a one-sided formula ``rhs`` and its column names."""
-    try:
-        dm = formulae.design_matrices(rhs, data)
-    except Exception as exc:  # formulae raises its own errors
-        raise ValueError(f"cannot build {what} from {rhs!r}: {exc}") from exc
-    names = [label for term in dm.common.terms.values() for label in term.labels]
-    return np.asarray(dm.common.design_matrix, dtype=float), names
-
-
-def ols(formula: str, data: pd.DataFrame, method: str = "ML") -> OlsResult:
+def ols(formula: str, data: pd.DataFrame, method: str = "ML", *,
+        eval_env: int | Mapping = 0) -> OlsResult:
     """Fit ``y = X beta + e``, ``e ~ N(0, sigma^2 I)``, by ML or REML (Chapter 10).
 
     The null model of a test for the only variance component of a model, such as
@@ -147,6 +145,8 @@ def ols(formula: str, data: pd.DataFrame, method: str = "ML") -> OlsResult:
         ``"y ~ fixed terms"`` without random-effects terms.
     data : pandas.DataFrame
     method : {"ML", "REML"}, default "ML"
+    eval_env : int or mapping, default 0
+        Where the formula's own functions are looked up (as :func:`lmmtext.lmm`).
 
     Returns
     -------
@@ -168,19 +168,22 @@ def ols(formula: str, data: pd.DataFrame, method: str = "ML") -> OlsResult:
     (1527.5, -166.3649)
     """
     method = check_method(method)
-    parsed = parse_formula(formula)
-    _check_frame(data)
-    if parsed.random:
-        raise ValueError(f"formula {formula!r} has random-effects terms; fit it with lmmtext.lmm.lmm")
-    if parsed.response not in data.columns:
-        raise ValueError(f"the response {parsed.response!r} is not a column of data")
-    y = np.asarray(data[parsed.response], dtype=float)
-    X, names = _design(data, parsed.fixed, "the fixed-effects design X")
+    caller = eval_env if isinstance(eval_env, Mapping) else caller_namespace(1 + int(eval_env))
+    frame = ModelFrame.build(formula, data, caller=caller)
+    if frame.terms:
+        raise ValueError(f"formula {formula!r} has random-effects terms; fit it with lmmtext.lmm")
+    return _fit_ols(frame, method)
+
+
+def _fit_ols(frame: ModelFrame, method: str) -> OlsResult:
+    X, y = frame.X, frame.y
+    if frame.weights is not None:
+        raise ValueError("ols does not take weights")
     n, p = X.shape
     Q, R = np.linalg.qr(X)
     diag = np.abs(np.diag(R))
     if n <= p or diag.min() <= 1e-10 * max(1.0, diag.max()):
-        raise ValueError(f"the fixed-effects design of {formula!r} is rank deficient")
+        raise ValueError(f"the fixed-effects design of {frame.formula.text!r} is rank deficient")
     beta = scipy.linalg.solve_triangular(R, Q.T @ y)
     rss = float(np.sum((y - X @ beta) ** 2))
     df = n - p if method == "REML" else n
@@ -190,14 +193,17 @@ def ols(formula: str, data: pd.DataFrame, method: str = "ML") -> OlsResult:
         loglik -= float(np.log(diag).sum())
     R_inv = scipy.linalg.solve_triangular(R, np.eye(p))
     se = np.sqrt(sigma2 * np.sum(R_inv ** 2, axis=1))
+    names = list(frame.fixef_names)
     return OlsResult(
-        formula=formula, method=method, fixef=pd.Series(beta, index=names, name="Estimate"),
+        formula=frame.formula.text, method=method,
+        fixef=pd.Series(beta, index=names, name="Estimate"),
         fixef_se=pd.Series(se, index=names, name="Std. Error"), sigma2=sigma2,
-        loglik=float(loglik), nobs=n, covariance={},
+        loglik=float(loglik), nobs=n, covariance={}, frame=frame,
     )
 
 
-def fit(formula: str, data: pd.DataFrame, method: str = "ML") -> Fit:
+def fit(formula: str, data: pd.DataFrame, method: str = "ML", *,
+        eval_env: int | Mapping = 0) -> Fit:
     """Fit ``formula`` with :func:`lmmtext.lmm.lmm` if it has random-effects terms, else with :func:`ols`.
 
     Singular-fit warnings are silenced (the ``singular`` attribute keeps the
@@ -210,11 +216,12 @@ def fit(formula: str, data: pd.DataFrame, method: str = "ML") -> Fit:
     >>> type(fit("Yield ~ 1", load_dyestuff())).__name__
     'OlsResult'
     """
-    if parse_formula(formula).random:
+    caller = eval_env if isinstance(eval_env, Mapping) else caller_namespace(1 + int(eval_env))
+    if parse_formula(formula).bars:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="boundary \\(singular\\) fit")
-            return lmm(formula, data, method=method)
-    return ols(formula, data, method=method)
+            return lmm(formula, data, method=method, eval_env=caller)
+    return ols(formula, data, method=method, eval_env=caller)
 
 
 # -- tests ---------------------------------------------------------------------------------
@@ -425,13 +432,6 @@ def wald(fit_result: Fit) -> pd.DataFrame:
 
 
 # -- simulation ----------------------------------------------------------------------------
-def _grouping_codes(data: pd.DataFrame, variables: list[str]) -> np.ndarray:
-    """An integer code per row for the (interaction of the) grouping variables."""
-    keys = pd.MultiIndex.from_arrays([data[v].astype(str).to_numpy() for v in variables])
-    codes, _ = pd.factorize(keys)
-    return codes
-
-
 def _sqrt_psd(C: np.ndarray) -> np.ndarray:
     """``A`` with ``A A' = C`` for a symmetric positive semi-definite ``C`` (eigenvalues clipped at 0)."""
     w, V = scipy.linalg.eigh(C)
@@ -443,15 +443,18 @@ def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> n
 
     ``y* = X beta_hat + sum_k Z_k b*_k + e*`` with ``b*`` drawn level by level
     from ``N(0, Sigma_k)`` (``Sigma_k = fit.covariance[k]``) and
-    ``e* ~ N(0, sigma2_hat I)``.  ``X`` and ``Z_k`` are rebuilt from the columns
-    of ``data`` (which need not be the data of the fit, nor hold the response),
-    so a model fitted to 18 subjects can simulate 1,000.
+    ``e* ~ N(0, sigma2_hat W^{-1})``.  ``X`` and ``Z_k`` are built from the
+    columns of ``data`` with the fit's own coding (its model frame: factor
+    levels, contrasts, ``scale`` centres, the caller's functions), so ``data``
+    need not be the data of the fit, nor hold the response, and a model fitted
+    to 18 subjects can simulate 1,000 new ones.  Precision weights are those
+    of the fit, so ``data`` must then be the fit's rows.
 
     Parameters
     ----------
     fit_result : LmmResult or OlsResult
     data : pandas.DataFrame
-        Holds the columns the fixed and random parts of the formula name.
+        Holds the columns the fixed and random parts of the formula use.
     rng : numpy.random.Generator
 
     Returns
@@ -461,8 +464,9 @@ def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> n
     Raises
     ------
     ValueError
-        If ``data`` lacks a column or gives fixed-effects columns other than
-        the fit's (e.g. a categorical predictor with other levels).
+        If ``data`` lacks a column, a fixed-effect factor has a level the fit
+        has not seen, or the fit has weights and ``data`` has another number
+        of rows.
     TypeError
         If an argument has the wrong type.
 
@@ -481,11 +485,11 @@ def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> n
 
 @dataclass(frozen=True)
 class _SimDesign:
-    """What :func:`simulate` needs, computed once: ``X beta``, ``sigma`` and, per factor,
+    """What :func:`simulate` needs, computed once: ``X beta``, the residual SDs and, per factor,
     the level codes, the columns of ``Z`` and a square root ``A`` of the covariance."""
 
     mean: np.ndarray
-    sigma: float
+    sd: np.ndarray
     factors: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
@@ -493,30 +497,25 @@ def _simulation_design(fit_result: Fit, data: pd.DataFrame) -> _SimDesign:
     if not isinstance(fit_result, (LmmResult, OlsResult)):
         raise TypeError(f"fit_result must be a fit from lmm() or ols(), got {type(fit_result).__name__}")
     _check_frame(data)
-    parsed = parse_formula(fit_result.formula)
-    X, names = _design(data, parsed.fixed, "the fixed-effects design X")
-    if names != list(fit_result.fixef.index):
-        raise ValueError(
-            f"data give fixed-effects columns {names}, the fit has {list(fit_result.fixef.index)}"
-        )
+    frame = fit_result.frame
+    mean = frame.fixed_matrix(data) @ fit_result.fixef.to_numpy()
+    sd = np.full(len(data), np.sqrt(fit_result.sigma2))
+    if frame.weights is not None:
+        if len(data) != frame.n:
+            raise ValueError("a fit with weights simulates on its own rows only")
+        sd = sd / np.sqrt(frame.weights)
     # Per grouping factor: codes and the columns of all its terms (uncorrelated terms share a factor).
     groups: dict[str, tuple[np.ndarray, list[np.ndarray], list[str]]] = {}
-    for rt in parsed.random:
-        values, cnames = _design(data, rt.expr, f"the random-effects term ({rt.expr} | {rt.factor})")
-        for variables in expand_factor(rt.factor):
-            name = ":".join(variables)
-            missing = [v for v in variables if v not in data.columns]
-            if missing:
-                raise ValueError(f"grouping column(s) {missing} not found in data")
-            entry = groups.setdefault(name, (_grouping_codes(data, variables), [], []))
-            entry[1].append(values)
-            entry[2].extend(cnames)
+    for part in frame.random_parts(data):
+        codes, _ = pd.factorize(pd.Series(part.labels, dtype=object))
+        entry = groups.setdefault(part.name, (codes, [], []))
+        entry[1].append(part.values)
+        entry[2].extend(part.cnames)
     factors = []
     for name, (codes, blocks, cnames) in groups.items():
         cov = fit_result.covariance[name].loc[cnames, cnames].to_numpy()
         factors.append((codes, np.column_stack(blocks), _sqrt_psd(cov)))
-    return _SimDesign(mean=X @ fit_result.fixef.to_numpy(), sigma=float(np.sqrt(fit_result.sigma2)),
-                      factors=factors)
+    return _SimDesign(mean=mean, sd=sd, factors=factors)
 
 
 def _draw(design: _SimDesign, rng: np.random.Generator) -> np.ndarray:
@@ -524,7 +523,7 @@ def _draw(design: _SimDesign, rng: np.random.Generator) -> np.ndarray:
     for codes, values, A in design.factors:
         b = rng.standard_normal((codes.max() + 1, A.shape[0])) @ A.T
         y += np.sum(values * b[codes], axis=1)
-    return y + design.sigma * rng.standard_normal(y.size)
+    return y + design.sd * rng.standard_normal(y.size)
 
 
 def parametric_bootstrap(
@@ -534,7 +533,8 @@ def parametric_bootstrap(
     """Parametric-bootstrap likelihood-ratio test of nested models (Chapter 10, eq. (10.7)).
 
     Fit both models; then ``n_boot`` times draw a response from the fitted
-    null model (:func:`simulate`), refit both models to it and record
+    null model (:func:`simulate`), refit both models to it (through their
+    model frames: the formula is not parsed again) and record
     ``2 (l1* - l0*)``.  The p-value is ``(1 + #{T* >= T}) / (n_boot + 1)``
     (Davison and Hinkley 1997, ch. 4), never 0.
 
@@ -574,18 +574,17 @@ def parametric_bootstrap(
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     _check_frame(data)
-    null_fit = fit(null_formula, data, method)
-    alt_fit = fit(alt_formula, data, method)
+    caller = caller_namespace(1)
+    null_fit = fit(null_formula, data, method, eval_env=caller)
+    alt_fit = fit(alt_formula, data, method, eval_env=caller)
     stat, _ = _check_pair(null_fit, alt_fit)
-    response = parse_formula(null_formula).response
     replicates = np.empty(int(n_boot))
     design = _simulation_design(null_fit, data)
-    sim = data.copy()
-    for k in range(int(n_boot)):
-        sim[response] = _draw(design, rng)
-        l0 = fit(null_formula, sim, method).loglik
-        l1 = fit(alt_formula, sim, method).loglik
-        replicates[k] = max(2.0 * (l1 - l0), 0.0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="boundary \\(singular\\) fit")
+        for k in range(int(n_boot)):
+            y = _draw(design, rng)
+            replicates[k] = max(2.0 * (alt_fit.refit(y).loglik - null_fit.refit(y).loglik), 0.0)
     p_value = (1.0 + np.sum(replicates >= stat)) / (n_boot + 1.0)
     return BootstrapResult(statistic=stat, replicates=replicates, p_value=float(p_value),
                            null_fit=null_fit, alt_fit=alt_fit)

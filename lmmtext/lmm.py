@@ -1,28 +1,34 @@
-"""Fitting linear mixed models from lme4 formulae (Chapters 7-9; computation in Chapter 11).
+"""Fitting linear mixed models from lme4 formulae (Chapters 7-9; computation in Chapter 16).
 
-:func:`lmm` is the book's ``lmer``: it reads an lme4 formula
-(:mod:`lmmtext.formula`), builds one :class:`~lmmtext.remat.ReMat` per
-random-effects term, and maximises the profiled (restricted) log-likelihood of
-Bates, Maechler, Bolker & Walker (2015) with the blocked penalised least squares
-of :mod:`lmmtext.pls`, the same core as :func:`lmmtext.varcomp.fit_varcomp`.
+:func:`lmm` is the book's ``lmer``: :class:`lmmtext.modelframe.ModelFrame` reads the
+formula and the data as lme4 does (factor levels and contrasts, ``||``, functions,
+weights, missing rows) into ``y``, ``X`` and one :class:`~lmmtext.remat.ReMat` per
+random-effects term, and :func:`fit_frame` maximises the profiled (restricted)
+log-likelihood of Bates, Maechler, Bolker & Walker (2015) with the blocked penalised
+least squares of :mod:`lmmtext.pls`, the same core as :func:`lmmtext.varcomp.fit_varcomp`.
+The frame is kept with the fit, so prediction, simulation and refits reuse its coding.
 """
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
-import formulae
 import numpy as np
 import pandas as pd
+import scipy.linalg
+import scipy.sparse
+from threadpoolctl import threadpool_limits
 
 from ._validate import check_full_column_rank
-from .formula import ParsedFormula, expand_factor, parse_formula
+from .modelframe import ModelFrame, caller_namespace
 from .pls import PLS, SINGULAR_TOL, OptSummary, optimize_theta
 from .remat import ReMat
 from .varcomp import check_method
 
-__all__ = ["LmmResult", "lmm"]
+__all__ = ["LmmResult", "fit_frame", "lmm"]
 
 
 class Summary(str):
@@ -65,8 +71,9 @@ class LmmResult:
         fit, ``-2 * loglik``; lme4's ``REMLcrit``).
     ranef : dict of str to pandas.DataFrame
         Conditional modes (BLUPs) of the random effects, one row per level.
-    fitted, resid : ndarray of shape (n,)
-        ``X beta_hat + Z b_hat`` and ``y - fitted``.
+    fitted, resid : pandas.Series of length n
+        ``X beta_hat + Z b_hat`` and ``y - fitted`` (lme4's ``fitted`` and
+        ``residuals(fit, type = "response")``), indexed by the data's rows used.
     theta : ndarray
         The relative covariance parameters, term by term (lme4's ``getME(fit, "theta")``).
     converged : bool
@@ -80,6 +87,9 @@ class LmmResult:
         The penalised least-squares system the fit was computed from (rows of
         ``X``, ``y`` and ``Z`` multiplied by ``sqrt(w_i)`` when there are
         weights), so that inference and refits need not rebuild the design.
+    frame : lmmtext.modelframe.ModelFrame
+        The formula applied to the data, with the coding (levels, contrasts,
+        ``scale`` centres) that :meth:`predict` and refits reuse.
     """
 
     formula: str
@@ -93,8 +103,8 @@ class LmmResult:
     deviance: float
     reml_criterion: float
     ranef: dict[str, pd.DataFrame]
-    fitted: np.ndarray
-    resid: np.ndarray
+    fitted: pd.Series
+    resid: pd.Series
     theta: np.ndarray
     converged: bool
     singular: bool
@@ -102,6 +112,7 @@ class LmmResult:
     optsummary: OptSummary
     n_levels: dict[str, int]
     system: PLS
+    frame: ModelFrame
 
     @property
     def n_params(self) -> int:
@@ -131,7 +142,8 @@ class LmmResult:
             )
             lines += ["Linear mixed model fit by maximum likelihood", f"Formula: {self.formula}", "",
                       stats.to_string(index=False, float_format=lambda v: f"{v:.1f}"), ""]
-        scaled = self.resid / np.sqrt(self.sigma2)
+        w = 1.0 if self.frame.weights is None else np.sqrt(self.frame.weights)
+        scaled = self.resid.to_numpy() * w / np.sqrt(self.sigma2)
         q = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1])
         quart = pd.DataFrame([q], columns=["Min", "1Q", "Median", "3Q", "Max"])
         quart_text = quart.to_string(index=False, float_format=lambda v: f"{v:.4f}")
@@ -171,112 +183,130 @@ class LmmResult:
     def __repr__(self) -> str:
         return str(self.summary())
 
+    # -- prediction -------------------------------------------------------------------
+    def predict(self, newdata: pd.DataFrame | None = None, re: bool = True,
+                new_levels: str = "population") -> pd.Series:
+        """Predictions ``X beta_hat + Z b_hat`` (``re=True``) or ``X beta_hat`` (``re=False``).
 
-def _check_data(formula: str, data: Any) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    try:
-        desc = formulae.model_description(formula)
-    except Exception as exc:  # formulae raises its own parse errors
-        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
-    used = sorted(v for v in desc.var_names if v)
-    missing = [v for v in used if v not in data.columns]
-    if missing:
-        raise ValueError(
-            f"formula names column(s) {missing} not found in data (columns: {list(data.columns)})"
-        )
-    na = data[used].isna()
-    if na.to_numpy().any():
-        per_column = {c: int(k) for c, k in na.sum().items() if k}
-        raise ValueError(
-            f"{int(na.any(axis=1).sum())} row(s) have missing values (NaN) in the columns used: "
-            f"{per_column}; lmm does not drop rows silently, remove or impute them first"
-        )
-    for v in sorted(desc.response.var_names):
-        dtype = data[v].dtype
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            raise TypeError(f"the response {v!r} must be numeric, got dtype {dtype}")
+        As lme4's ``predict(fit, newdata, re.form = if (re) NULL else NA,
+        allow.new.levels = new_levels == "population")`` (Chapter 14).
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to predict for; ``None`` gives the fitted values.  The model
+            matrices are built with the fit's own coding: the fit's factor
+            levels and contrasts, and ``scale``/``center`` with the fitting
+            data's centre and spread (not recomputed on ``newdata``).  The
+            response need not be there.
+        re : bool, default True
+            Include the predicted random effects.
+        new_levels : {"population", "error"}, default "population"
+            A grouping level the fit has not seen gets random effect 0 (the
+            population prediction), or raises.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed like ``newdata`` (or the rows used by the fit); NaN for a
+            row with a missing value in a variable the model uses.
+
+        Raises
+        ------
+        ValueError
+            If ``newdata`` lacks a column the model uses, a fixed-effect factor
+            has a level the fit has not seen, or (``new_levels="error"``) a
+            grouping factor does.
+
+        Examples
+        --------
+        >>> from lmmtext.datasets import load_sleepstudy
+        >>> fit = lmm("Reaction ~ Days + (Days | Subject)", load_sleepstudy())
+        >>> new = pd.DataFrame({"Days": [0, 5], "Subject": ["308", "new"]})
+        >>> fit.predict(new).round(2).tolist()
+        [253.66, 303.74]
+        """
+        if new_levels not in ("population", "error"):
+            raise ValueError(f"new_levels must be 'population' or 'error', got {new_levels!r}")
+        beta = self.fixef.to_numpy()
+        if newdata is None:
+            if re:
+                return self.fitted.copy()
+            return pd.Series(self.frame.X @ beta, index=self.frame.index, name="predict")
+        out = self.frame.fixed_matrix(newdata) @ beta
+        if re:
+            for part in self.frame.random_parts(newdata):
+                unseen = (part.codes < 0) & ~pd.isna(part.labels)
+                if unseen.any() and new_levels == "error":
+                    raise ValueError(
+                        f"newdata has level(s) {sorted({str(v) for v in part.labels[unseen]})} of the "
+                        f"grouping factor {part.name!r} that the fit has not seen; pass "
+                        "new_levels='population' to predict them with random effect 0"
+                    )
+                B = self.ranef[part.name][list(part.cnames)].to_numpy()
+                contrib = np.sum(part.values * B[np.maximum(part.codes, 0)], axis=1)
+                contrib[part.codes < 0] = 0.0
+                contrib[pd.isna(part.labels)] = np.nan
+                out = out + contrib
+        return pd.Series(out, index=newdata.index, name="predict")
+
+    # -- conditional variances --------------------------------------------------------
+    @cached_property
+    def ranef_var(self) -> dict[str, np.ndarray]:
+        """Conditional covariance of each level's random effects given the data.
+
+        For each grouping factor (the keys of :attr:`ranef`), an array of shape
+        ``(levels, s, s)`` over all of that factor's coefficients: the blocks
+        of ``sigma^2 Lambda (L L')^{-1} Lambda'`` with ``L`` the Cholesky
+        factor of ``Lambda' Z' Z Lambda + I`` (Chapter 16, eq. ``ch16-chol``),
+        lme4's ``ranef(fit, condVar = TRUE)`` (``postVar``).  It treats
+        ``beta`` as known, as lme4 does.  Computed from the fit's blocked
+        factor, column block by column block of ``L^{-1}``.
+        """
+        return _conditional_variances(self)
+
+    def refit(self, y: Any) -> LmmResult:
+        """Fit the same model, same rows and coding, to another response (lme4's ``refit``)."""
+        return fit_frame(self.frame.with_response(y), self.method)
 
 
-def _design_matrices(data: pd.DataFrame, formula: str) -> formulae.matrices.DesignMatrices:
-    try:
-        return formulae.design_matrices(formula, data)
-    except Exception as exc:  # formulae raises its own errors
-        raise ValueError(f"cannot build the design matrix of {formula!r}: {exc}") from exc
-
-
-def _common(dm: formulae.matrices.DesignMatrices) -> tuple[np.ndarray, list[str]]:
-    """The common-effects matrix of ``dm`` and its column names."""
-    names = [label for term in dm.common.terms.values() for label in term.labels]
-    return np.asarray(dm.common.design_matrix, dtype=float), names
-
-
-def _grouping(data: pd.DataFrame, variables: list[str]) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes and observed levels of a grouping factor (an interaction if several variables)."""
-    cats = [pd.Categorical(data[v]) for v in variables]
-    key = np.ravel_multi_index([c.codes for c in cats], [len(c.categories) for c in cats])
-    uniq, codes = np.unique(key, return_inverse=True)
-    if len(cats) == 1:
-        levels = pd.Index(cats[0].categories[uniq], name=variables[0])
-    else:
-        parts = np.unravel_index(uniq, [len(c.categories) for c in cats])
-        labels = [":".join(str(c.categories[i]) for c, i in zip(cats, idx)) for idx in zip(*parts)]
-        levels = pd.Index(labels, name=":".join(variables))
-    return codes, levels
-
-
-def _random_terms(parsed: ParsedFormula, data: pd.DataFrame, n: int) -> list[ReMat]:
-    terms = []
-    for rt in parsed.random:
-        values, cnames = _common(_design_matrices(data, rt.expr))
-        for variables in expand_factor(rt.factor):
-            name = ":".join(variables)
-            codes, levels = _grouping(data, variables)
-            if levels.size < 2:
-                raise ValueError(
-                    f"grouping factor {name!r} has only one level; a random effect needs at least two"
-                )
-            term = ReMat.from_factor(name, codes, levels, values, tuple(cnames))
-            if term.q >= n:
-                raise ValueError(
-                    f"the term ({rt.expr} | {name}) has {term.q} random effects but there are only "
-                    f"{n} observations: more random effects than observations, the variance "
-                    "components are not identifiable"
-                )
-            terms.append(term)
-    seen: dict[str, set[str]] = {}
-    for t in terms:
-        clash = seen.setdefault(t.name, set()) & set(t.cnames)
-        if clash:
-            raise ValueError(
-                f"grouping factor {t.name!r} has coefficient(s) {sorted(clash)} "
-                "in two random-effects terms"
-            )
-        seen[t.name] |= set(t.cnames)
-    return terms
-
-
-def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
+def lmm(formula: str, data: pd.DataFrame, method: str = "REML", *, weights: Any = None,
+        missing: str = "error", eval_env: int | Mapping = 0) -> LmmResult:
     """Fit a linear mixed model written as an lme4 formula, by REML or ML (Chapters 7-9).
 
     The model is ``y = X beta + Z b + e`` with ``b ~ N(0, sigma^2 Lambda Lambda')``
-    and ``e ~ N(0, sigma^2 I)``.  ``beta`` and ``sigma^2`` are profiled out and the
-    profiled deviance (ML) or REML criterion is minimised over ``theta``, the
-    elements of the relative covariance factor ``Lambda_theta`` (Chapter 11, eqs.
-    ``ch11-deviance`` and ``ch11-reml``; Bates et al. 2015, eqs. 34 and 41), by the
-    blocked penalised least squares of :mod:`lmmtext.pls`.
+    and ``e ~ N(0, sigma^2 W^{-1})`` (``W = I`` without weights).  ``beta`` and
+    ``sigma^2`` are profiled out and the profiled deviance (ML) or REML criterion
+    is minimised over ``theta``, the elements of the relative covariance factor
+    ``Lambda_theta`` (Chapter 16, eqs. ``ch16-deviance`` and ``ch16-reml``; Bates
+    et al. 2015, eqs. 34 and 41), by the blocked penalised least squares of
+    :mod:`lmmtext.pls`.
 
     Parameters
     ----------
     formula : str
-        An lme4 formula.  Fixed part as in R (categorical predictors with
-        treatment coding).  Random part: ``(1 | g)``; ``(1 + x | g)`` or
-        ``(x | g)`` (intercept included, correlated); ``(1 | g) + (0 + x | g)``
-        (uncorrelated); ``(1 | g1) + (1 | g2)`` (crossed); ``(1 | g1/g2)``
-        (nested, ``= (1 | g1) + (1 | g1:g2)``); ``(1 | g1:g2)``.
+        An lme4 formula, read as lme4 reads it (:mod:`lmmtext.formula`,
+        :mod:`lmmtext.modelframe`; the README lists the language).  Fixed part
+        as in R: ``a*b``, ``a:b``, ``a/b``, ``(a+b)^2``, ``0 +``/``- 1``;
+        functions ``log``, ``exp``, ``sqrt``, ``I(x^2)``, ``factor``, ``scale``,
+        ``center``, ``C`` and the caller's own.  Random part: ``(1 | g)``;
+        ``(x | g)`` (intercept included, correlated); ``(x || g)`` (=
+        ``(1 | g) + (0 + x | g)``); crossed ``(1 | g1) + (1 | g2)``; nested
+        ``(1 | g1/g2)`` (= ``(1 | g1) + (1 | g1:g2)``).
     data : pandas.DataFrame
-        Holds every column the formula names; grouping columns of any type.
+        A ``Categorical`` column is a factor with its categories' order (the
+        first is the reference level; an ordered one gets polynomial
+        contrasts); a column of strings a factor with sorted levels.
     method : {"REML", "ML"}, default "REML"
+    weights : str or array-like, optional
+        Precision weights ``w_i`` (a column name or one per row): residual
+        variance ``sigma^2 / w_i``, as lme4's ``weights``.
+    missing : {"error", "drop"}, default "error"
+        Rows with a missing value in a variable the model uses: raise, or drop
+        them with a warning that counts them (lme4's ``na.omit``).
+    eval_env : int or mapping, default 0
+        Where the formula's own functions and variables are looked up: the
+        namespace ``eval_env`` frames above the caller, or a mapping.
 
     Returns
     -------
@@ -286,11 +316,13 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
     Raises
     ------
     ValueError
-        If the formula names a missing column, has no random-effects term or
-        cannot be parsed; a used column holds NaN (the message counts the rows
-        and names the columns: nothing is dropped silently); a grouping factor
+        If the formula cannot be read as lme4 would read it (the message says
+        why), names a column or function that does not exist, has no
+        random-effects term; a used column holds NaN (with ``missing="error"``)
+        or an infinite value; the response does not vary; a grouping factor
         has one level; a term has at least as many random effects as there are
-        observations; the fixed-effects design is rank deficient.
+        observations; the fixed-effects design is rank deficient; weights are
+        not positive.
     TypeError
         If ``data`` is not a DataFrame, ``formula`` not a string, or the
         response not numeric.
@@ -298,7 +330,9 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
     Warns
     -----
     UserWarning
-        On a singular fit (a variance estimated on the boundary, see ``singular``).
+        On a singular fit (a variance estimated on the boundary, see
+        ``singular``), when the optimiser did not converge, and when rows are
+        dropped.
 
     References
     ----------
@@ -315,34 +349,81 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
     (2451.25, 319.65)
     """
     method = check_method(method)
-    parsed = parse_formula(formula)
-    _check_data(formula, data)
-    if not parsed.random:
+    caller = eval_env if isinstance(eval_env, Mapping) else caller_namespace(1 + int(eval_env))
+    frame = ModelFrame.build(formula, data, weights=weights, missing=missing, caller=caller)
+    if not frame.terms:
         raise ValueError(
             f"formula {formula!r} has no random-effects term such as (1 | g); "
             "for a fixed-effects-only model use ordinary least squares"
         )
-    dm = _design_matrices(data, f"{parsed.response} ~ {parsed.fixed}")
-    X, fixed_names = _common(dm)
-    y = np.asarray(dm.response.design_matrix, dtype=float).ravel()
-    n = y.size
-    check_full_column_rank(X, "the fixed-effects design X")
-    terms = _random_terms(parsed, data, n)
-    system = PLS(X, y, terms)
+    return fit_frame(frame, method, stacklevel=3)
+
+
+def _check_terms(frame: ModelFrame) -> None:
+    n = frame.n
+    seen: dict[str, set[str]] = {}
+    for bar, term in zip(frame.formula.bars, frame.terms):
+        if term.n_levels < 2:
+            raise ValueError(
+                f"grouping factor {term.name!r} has only one level; a random effect needs at least two"
+            )
+        if term.q >= n:
+            raise ValueError(
+                f"the term {bar.text} has {term.q} random effects but there are only {n} "
+                "observations: more random effects than observations, the variance components "
+                "are not identifiable"
+            )
+        clash = seen.setdefault(term.name, set()) & set(term.cnames)
+        if clash:
+            raise ValueError(
+                f"grouping factor {term.name!r} has coefficient(s) {sorted(clash)} "
+                "in two random-effects terms"
+            )
+        seen[term.name] |= set(term.cnames)
+
+
+def _weighted_system(frame: ModelFrame) -> PLS:
+    """The PLS system of the frame, rows multiplied by ``sqrt(w_i)`` when there are weights."""
+    if frame.weights is None:
+        return PLS(frame.X, frame.y, list(frame.terms))
+    sw = np.sqrt(frame.weights)
+    terms = [replace(t, Z=scipy.sparse.csr_array(t.Z.multiply(sw[:, None]))) for t in frame.terms]
+    return PLS(frame.X * sw[:, None], frame.y * sw, terms)
+
+
+def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2) -> LmmResult:
+    """Fit the model of a :class:`~lmmtext.modelframe.ModelFrame` (the work of :func:`lmm`).
+
+    Refits (bootstrap, profiles, leave-one-group-out) call this with a frame
+    whose design is already built, so the formula is never parsed again.
+    """
+    method = check_method(method)
+    check_full_column_rank(frame.X, "the fixed-effects design X")
+    _check_terms(frame)
+    terms = list(frame.terms)
+    formula = frame.formula.text
     reml = method == "REML"
-    opt = optimize_theta(system, reml)
-    theta = opt.theta_final
-    sol = system.solve(theta, reml)
+    with threadpool_limits(limits=1, user_api="blas"):
+        system = _weighted_system(frame)
+        opt = optimize_theta(system, reml)
+        theta = opt.theta_final
+        sol = system.solve(theta, reml)
+    ldw = 0.0 if frame.weights is None else float(np.sum(np.log(frame.weights)))
     singular = bool(np.any(theta[system.diagonal_mask()] < SINGULAR_TOL))
+    if not opt.converged:
+        warnings.warn(f"the fit of {formula!r} did not converge: {opt.message}",
+                      UserWarning, stacklevel=stacklevel)
     if singular:
         warnings.warn(
             f"boundary (singular) fit of {formula!r}: a variance component (or a combination of them) "
             "is estimated as zero; see the 'singular' attribute",
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=stacklevel,
         )
     covariance: dict[str, pd.DataFrame] = {}
     ranef: dict[str, pd.DataFrame] = {}
+    fitted = frame.X @ sol.beta
     for term, th, b in zip(terms, system.term_theta(theta), sol.b):
+        fitted = fitted + term.Z @ b
         cov = term.covariance(th, sol.sigma2)
         modes = pd.DataFrame(b.reshape(term.n_levels, term.n_cols), index=term.levels,
                              columns=list(term.cnames))
@@ -350,16 +431,20 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML") -> LmmResult:
             cov = _block_diagonal(covariance[term.name], cov)
             modes = pd.concat([ranef[term.name], modes], axis=1)
         covariance[term.name], ranef[term.name] = cov, modes
-    fixef = pd.Series(sol.beta, index=fixed_names, name="Estimate")
-    vcov = pd.DataFrame(sol.sigma2 * sol.beta_cov_unscaled, index=fixed_names, columns=fixed_names)
+    names = list(frame.fixef_names)
+    fixef = pd.Series(sol.beta, index=names, name="Estimate")
+    vcov = pd.DataFrame(sol.sigma2 * sol.beta_cov_unscaled, index=names, columns=names)
     return LmmResult(
         formula=formula, method=method, fixef=fixef,
-        fixef_se=pd.Series(np.sqrt(np.diag(vcov.to_numpy())), index=fixed_names, name="Std. Error"),
-        vcov=vcov, covariance=covariance, sigma2=sol.sigma2, loglik=-0.5 * sol.objective,
-        deviance=system.objective(theta, reml=False), reml_criterion=system.objective(theta, reml=True),
-        ranef=ranef, fitted=sol.fitted, resid=y - sol.fitted, theta=theta, converged=opt.converged,
-        singular=singular, nobs=n, optsummary=opt,
-        n_levels={name: frame.shape[0] for name, frame in ranef.items()}, system=system,
+        fixef_se=pd.Series(np.sqrt(np.diag(vcov.to_numpy())), index=names, name="Std. Error"),
+        vcov=vcov, covariance=covariance, sigma2=sol.sigma2,
+        loglik=-0.5 * (sol.objective - ldw),
+        deviance=system.objective(theta, reml=False) - ldw,
+        reml_criterion=system.objective(theta, reml=True) - ldw,
+        ranef=ranef, fitted=pd.Series(fitted, index=frame.index, name="fitted"),
+        resid=pd.Series(frame.y - fitted, index=frame.index, name="resid"), theta=theta,
+        converged=opt.converged, singular=singular, nobs=frame.n, optsummary=opt,
+        n_levels={name: m.shape[0] for name, m in ranef.items()}, system=system, frame=frame,
     )
 
 
@@ -370,3 +455,72 @@ def _block_diagonal(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     out.loc[b.index, b.columns] = b.to_numpy()
     return out
 
+
+def _inverse_columns(L: dict, special: bool, K: int, a: int) -> list[np.ndarray | None]:
+    """Block column ``a`` of ``L^{-1}`` (rows of the random effects only), block by block.
+
+    ``Y_a = L_aa^{-1}``, ``Y_r = -L_rr^{-1} sum_{a <= m < r} L_rm Y_m`` for ``r > a``;
+    ``Y_0`` of a block-diagonal first term is kept as its ``(l, s, s)`` blocks.
+    """
+    Y: list[np.ndarray | None] = [None] * K
+    if a == 0 and special:
+        L0 = L[0, 0]
+        s = L0.shape[1]
+        Y[0] = np.linalg.solve(L0, np.broadcast_to(np.eye(s), L0.shape))
+    else:
+        Y[a] = scipy.linalg.solve_triangular(L[a, a], np.eye(L[a, a].shape[0]), lower=True)
+    for r in range(a + 1, K):
+        acc = 0.0
+        for m in range(a, r):
+            Lrm, Ym = L[r, m], Y[m]
+            if m == 0 and special:
+                n_blocks, s, _ = Ym.shape
+                Ym_sparse = scipy.sparse.block_diag(list(Ym), format="csr") if s > 1 else \
+                    scipy.sparse.diags_array(Ym[:, 0, 0]).tocsr()
+                prod = Lrm @ Ym_sparse
+            else:
+                prod = Lrm @ Ym
+            acc = acc + (prod.toarray() if scipy.sparse.issparse(prod) else prod)
+        Y[r] = -scipy.linalg.solve_triangular(L[r, r], acc, lower=True)
+    return Y
+
+
+def _level_blocks(Ya: Any, Yb: Any, sa: int, sb: int, n_levels: int) -> np.ndarray:
+    """Per level ``j``: ``Ya[:, cols_j]' Yb[:, cols_j]`` (level-major columns)."""
+    if Ya.ndim == 3:  # the block-diagonal first term against itself
+        return np.einsum("lki,lkj->lij", Ya, Yb)
+    A = Ya.reshape(Ya.shape[0], n_levels, sa)
+    B = Yb.reshape(Yb.shape[0], n_levels, sb)
+    return np.einsum("rli,rlj->lij", A, B)
+
+
+def _conditional_variances(fit: LmmResult) -> dict[str, np.ndarray]:
+    system = fit.system
+    f = system._factor(fit.theta)
+    K, order, special = system._K, system._order, system._special
+    position = {k: pos for pos, k in enumerate(order)}
+    thetas = system.term_theta(fit.theta)
+    by_factor: dict[str, list[int]] = {}
+    for k, term in enumerate(system.terms):
+        by_factor.setdefault(term.name, []).append(k)
+    cache: dict[int, list] = {}
+    out = {}
+    for name, ks in by_factor.items():
+        sizes = [system.terms[k].n_cols for k in ks]
+        n_levels = system.terms[ks[0]].n_levels
+        total = np.zeros((n_levels, sum(sizes), sum(sizes)))
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        for i, ka in enumerate(ks):
+            for j, kb in enumerate(ks):
+                pa, pb = position[ka], position[kb]
+                Ya = cache.setdefault(pa, _inverse_columns(f.L, special, K, pa))
+                Yb = cache.setdefault(pb, _inverse_columns(f.L, special, K, pb))
+                C = np.zeros((n_levels, sizes[i], sizes[j]))
+                for r in range(max(pa, pb), K):
+                    C += _level_blocks(Ya[r], Yb[r], sizes[i], sizes[j], n_levels)
+                Ta = system.terms[ka].lambda_factor(thetas[ka])
+                Tb = system.terms[kb].lambda_factor(thetas[kb])
+                total[:, offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]] = \
+                    fit.sigma2 * Ta @ C @ Tb.T
+        out[name] = total
+    return out

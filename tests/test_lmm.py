@@ -257,23 +257,10 @@ def test_optsummary_records_start_bounds_and_final_criterion(fits):
 
 
 # -- bad input ------------------------------------------------------------------------------
-def test_missing_column_raises():
-    with pytest.raises(ValueError, match=r"column\(s\) \['Dose'\] not found"):
-        lmm("Reaction ~ Dose + (1 | Subject)", load_sleepstudy())
-
-
 def test_grouping_factor_with_one_level_raises():
     d = load_dyestuff().assign(Site="only")
     with pytest.raises(ValueError, match="grouping factor 'Site' has only one level"):
         lmm("Yield ~ 1 + (1 | Site)", d)
-
-
-def test_nan_in_used_columns_raises_with_counts():
-    s = load_sleepstudy()
-    s.loc[[0, 5], "Reaction"] = np.nan
-    s.loc[5, "Days"] = np.nan
-    with pytest.raises(ValueError, match=r"2 row\(s\) have missing values .*'Days': 1, 'Reaction': 2"):
-        lmm("Reaction ~ Days + (Days | Subject)", s)
 
 
 def test_nan_in_unused_column_is_ignored():
@@ -309,11 +296,6 @@ def test_formula_without_tilde_raises():
         lmm("Yield + (1 | Batch)", load_dyestuff())
 
 
-def test_double_bar_is_refused_with_advice():
-    with pytest.raises(ValueError, match=r"double bar .* \(1 \| g\) \+ \(0 \+ x \| g\)"):
-        lmm("Reaction ~ Days + (Days || Subject)", load_sleepstudy())
-
-
 def test_data_must_be_a_dataframe():
     with pytest.raises(TypeError, match="data must be a pandas DataFrame"):
         lmm("Yield ~ 1 + (1 | Batch)", load_dyestuff().to_dict())
@@ -343,7 +325,6 @@ def test_small_variance_is_not_left_at_zero_by_the_gradient_method():
     # residual 1.44038065176784, REML logLik -5044.7521598185.  The likelihood is flat in
     # the s direction (lmm's optimum is 1.5e-9 lower in logLik), hence rtol 1e-4 there.
     fit = lmm("y ~ 1 + (1 | s) + (1 | d) + (1 | dept)", crossed_data())
-    assert fit.optsummary.n_restarts >= 1
     np.testing.assert_allclose(fit.loglik, -5044.7521598185, rtol=1e-11)
     np.testing.assert_allclose(
         [fit.covariance[g].iat[0, 0] for g in ("s", "d", "dept")],
