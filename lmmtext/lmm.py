@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from ._validate import check_full_column_rank
 from .modelframe import ModelFrame, caller_namespace
-from .pls import PLS, SINGULAR_TOL, OptSummary, optimize_theta
+from .pls import PLS, SINGULAR_TOL, OptSummary, boundary_description, optimize_theta
 from .remat import ReMat
 from .varcomp import check_method
 
@@ -265,6 +265,35 @@ class LmmResult:
         """
         return _conditional_variances(self)
 
+    # -- inference (Chapters 10 and 11) ------------------------------------------------
+    def coef_table(self, ddf: str | None = "Satterthwaite") -> pd.DataFrame:
+        """t tests of the fixed effects with Satterthwaite or Kenward-Roger df, or Wald z tests.
+
+        As lmerTest's ``summary`` (see :func:`lmmtext.ddf.coef_table`, Chapter 10).
+        """
+        from .ddf import coef_table
+
+        return coef_table(self, ddf)
+
+    def f_test(self, L: Any, ddf: str = "Satterthwaite") -> pd.Series:
+        """Joint F test of ``L beta = 0``, as lmerTest's ``contest`` (:func:`lmmtext.ddf.f_test`)."""
+        from .ddf import f_test
+
+        return f_test(self, L, ddf)
+
+    def confint(self, method: str = "profile", level: float = 0.95, n_boot: int | None = None,
+                rng: np.random.Generator | None = None) -> pd.DataFrame:
+        """Intervals for every parameter, as lme4's ``confint`` (:func:`lmmtext.profile.confint`)."""
+        from .profile import confint
+
+        return confint(self, method=method, level=level, n_boot=n_boot, rng=rng)
+
+    def profile(self, level: float = 0.99, n_points: int = 8) -> pd.DataFrame:
+        """The profile-zeta table of every parameter (:func:`lmmtext.profile.profile`, Chapter 11)."""
+        from .profile import profile
+
+        return profile(self, level=level, n_points=n_points)
+
     def refit(self, y: Any) -> LmmResult:
         """Fit the same model, same rows and coding, to another response (lme4's ``refit``)."""
         return fit_frame(self.frame.with_response(y), self.method)
@@ -415,8 +444,9 @@ def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2) -> L
                       UserWarning, stacklevel=stacklevel)
     if singular:
         warnings.warn(
-            f"boundary (singular) fit of {formula!r}: a variance component (or a combination of them) "
-            "is estimated as zero; see the 'singular' attribute",
+            f"boundary (singular) fit of {formula!r}: "
+            + "; ".join(boundary_description(system, theta))
+            + " (see the 'singular' attribute)",
             UserWarning, stacklevel=stacklevel,
         )
     covariance: dict[str, pd.DataFrame] = {}
