@@ -18,7 +18,13 @@ from ._validate import as_variance, as_vector, group_codes
 
 __all__ = [
     "AnovaEstimates",
+    "FTest",
     "anova_estimates",
+    "between_variance_interval_mls",
+    "f_test_between",
+    "icc_interval",
+    "sigma2_interval",
+    "variance_ratio_interval",
     "blup",
     "fixed_effects",
     "gls_mean",
@@ -520,3 +526,182 @@ def prob_negative_estimate(sigma_a2: float, sigma2: float, n: int, a: int) -> fl
     n = _count(n, "n", 2)
     a = _count(a, "a", 2)
     return float(stats.f.cdf(1.0 / (1.0 + n * sigma_a2 / sigma2), a - 1, a * (n - 1)))
+
+
+# -- exact and approximate inference for the variance components (Chapter 11) -------------------
+@dataclass(frozen=True)
+class FTest:
+    """The F test of ``sigma_a^2 = 0``: ``MSA / MSE``, its degrees of freedom and p-value."""
+
+    statistic: float
+    df_between: int
+    df_within: int
+    p_value: float
+
+
+def _check_level(level: Any) -> float:
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.floating)):
+        raise TypeError(f"level must be a number in (0, 1), got {type(level).__name__}")
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
+    return float(level)
+
+
+def _anova_quiet(y: Any, groups: Any) -> AnovaEstimates:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="the ANOVA estimate of sigma_a\\^2 is negative")
+        return anova_estimates(y, groups)
+
+
+def _balanced(y: Any, groups: Any) -> tuple[AnovaEstimates, int]:
+    """The ANOVA table of a balanced design and its common group size ``n``."""
+    est = _anova_quiet(y, groups)
+    sizes = group_sizes(y, groups).to_numpy()
+    if np.any(sizes != sizes[0]):
+        raise ValueError(
+            "this interval is exact only in a balanced design (equal group sizes); got sizes "
+            f"from {sizes.min()} to {sizes.max()}"
+        )
+    return est, int(sizes[0])
+
+
+def f_test_between(y: Any, groups: Any) -> FTest:
+    """The exact F test of ``H0: sigma_a^2 = 0``, Chapter 11, eq. ``ch11-oneway-f``.
+
+    Under ``H0`` every observation is ``N(mu, sigma^2)`` and independent, so
+    ``SSA / sigma^2 ~ chi2(a - 1)`` and ``SSE / sigma^2 ~ chi2(N - a)`` are
+    independent and ``F = MSA / MSE ~ F(a - 1, N - a)`` *in any design*,
+    balanced or not (Searle, Casella & McCulloch 1992, ch. 3 for balanced data,
+    ch. 4 for unbalanced data).  Only the power depends on the balance.
+
+    Returns
+    -------
+    FTest
+        ``statistic = MSA / MSE`` and ``p_value = P(F(a - 1, N - a) >= statistic)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`anova_estimates`.
+
+    Examples
+    --------
+    >>> t = f_test_between([1.0, 2.0, 3.0, 7.0, 8.0, 9.0], [0, 0, 0, 1, 1, 1])
+    >>> t.statistic, t.df_between, t.df_within, round(t.p_value, 5)
+    (54.0, 1, 4, 0.00183)
+    """
+    from scipy import stats
+
+    est = _anova_quiet(y, groups)
+    F = est.ms_between / est.ms_within
+    return FTest(statistic=F, df_between=est.df_between, df_within=est.df_within,
+                 p_value=float(stats.f.sf(F, est.df_between, est.df_within)))
+
+
+def sigma2_interval(y: Any, groups: Any, level: float = 0.95) -> tuple[float, float]:
+    """Exact interval for ``sigma^2``: ``(SSE / chi2_{1-alpha/2}, SSE / chi2_{alpha/2})`` on ``N - a`` df.
+
+    Chapter 11, eq. ``ch11-oneway-sigma2``.  ``SSE / sigma^2 ~ chi2(N - a)`` whatever
+    ``sigma_a^2`` and the group sizes (Searle, Casella & McCulloch 1992, ch. 3;
+    Burdick & Graybill 1992, sec. 2.2).
+
+    Examples
+    --------
+    >>> lo, hi = sigma2_interval([1.0, 2.0, 3.0, 7.0, 8.0, 9.0], [0, 0, 0, 1, 1, 1])
+    >>> round(lo, 4), round(hi, 4)
+    (0.359, 8.2573)
+    """
+    from scipy import stats
+
+    level = _check_level(level)
+    est = _anova_quiet(y, groups)
+    alpha = 1.0 - level
+    df = est.df_within
+    return (float(est.ss_within / stats.chi2.ppf(1 - alpha / 2, df)),
+            float(est.ss_within / stats.chi2.ppf(alpha / 2, df)))
+
+
+def variance_ratio_interval(y: Any, groups: Any, level: float = 0.95) -> tuple[float, float]:
+    """Exact interval for ``tau = sigma_a^2 / sigma^2`` in a balanced design, eq. ``ch11-oneway-ratio``.
+
+    With ``a`` groups of ``n``, ``F* = MSA / MSE`` and ``F* / (1 + n tau) ~ F(a - 1, a(n - 1))``,
+    so ``((F*/F_U - 1)/n, (F*/F_L - 1)/n)`` with ``F_L``, ``F_U`` the ``alpha/2`` and
+    ``1 - alpha/2`` quantiles covers ``tau`` with probability ``level`` (Searle, Casella &
+    McCulloch 1992, ch. 3; Burdick & Graybill 1992, sec. 3.2).  Ends below 0 are
+    reported as 0 (the parameter space), which does not change the coverage.
+
+    Raises
+    ------
+    ValueError
+        If the design is unbalanced, or as :func:`anova_estimates`.
+
+    Examples
+    --------
+    >>> lo, hi = variance_ratio_interval([1.0, 2.0, 3.0, 7.0, 8.0, 9.0], [0, 0, 0, 1, 1, 1])
+    >>> round(lo, 4), round(hi, 4)
+    (1.1399, 16192.1662)
+    """
+    from scipy import stats
+
+    level = _check_level(level)
+    est, n = _balanced(y, groups)
+    alpha = 1.0 - level
+    F = est.ms_between / est.ms_within
+    f_lo, f_hi = stats.f.ppf([alpha / 2, 1 - alpha / 2], est.df_between, est.df_within)
+    return max(float((F / f_hi - 1.0) / n), 0.0), max(float((F / f_lo - 1.0) / n), 0.0)
+
+
+def icc_interval(y: Any, groups: Any, level: float = 0.95) -> tuple[float, float]:
+    """Exact interval for the intraclass correlation ``rho = tau / (1 + tau)`` (balanced), eq. ``ch11-oneway-icc``.
+
+    ``rho`` increases with ``tau = sigma_a^2 / sigma^2``, so the ends of
+    :func:`variance_ratio_interval` mapped by ``t / (1 + t)`` (Searle, Casella &
+    McCulloch 1992, ch. 3; Burdick & Graybill 1992, sec. 3.2).
+
+    Raises
+    ------
+    ValueError
+        If the design is unbalanced, or as :func:`anova_estimates`.
+    """
+    lo, hi = variance_ratio_interval(y, groups, level)
+    return lo / (1.0 + lo), hi / (1.0 + hi)
+
+
+def between_variance_interval_mls(y: Any, groups: Any, level: float = 0.95) -> tuple[float, float]:
+    """Approximate interval for ``sigma_a^2`` (balanced): the modified large-sample method, eq. ``ch11-oneway-mls``.
+
+    ``sigma_a^2 = (E[S1^2] - E[S2^2]) / n`` with ``S1^2 = MSA`` on ``n1 = a - 1`` df and
+    ``S2^2 = MSE`` on ``n2 = a(n - 1)`` df.  With ``alpha = (1 - level) / 2``,
+    ``G_i = 1 - n_i / chi2_{1-alpha}(n_i)``, ``H_i = n_i / chi2_alpha(n_i) - 1``,
+    ``F_U = F_{1-alpha}(n1, n2)``, ``F_L = F_alpha(n1, n2)``,
+    ``G12 = ((F_U - 1)^2 - G1^2 F_U^2 - H2^2) / F_U`` and
+    ``H12 = ((1 - F_L)^2 - H1^2 F_L^2 - G2^2) / F_L``, the interval is
+
+    ``L = (S1^2 - S2^2 - sqrt(G1^2 S1^4 + H2^2 S2^4 + G12 S1^2 S2^2)) / n``,
+    ``U = (S1^2 - S2^2 + sqrt(H1^2 S1^4 + G2^2 S2^4 + H12 S1^2 S2^2)) / n``
+
+    (Ting, Burdick, Graybill, Jeyaratnam & Lu 1990; Burdick & Graybill 1992, sec. 3.3,
+    after Graybill & Wang 1980).  When ``MSE = 0`` it reduces to the exact interval
+    ``(SSA / (n chi2_{1-alpha}), SSA / (n chi2_alpha))``.  Ends below 0 are reported as 0.
+
+    Raises
+    ------
+    ValueError
+        If the design is unbalanced, or as :func:`anova_estimates`.
+    """
+    from scipy import stats
+
+    level = _check_level(level)
+    est, n = _balanced(y, groups)
+    alpha = (1.0 - level) / 2
+    n1, n2 = est.df_between, est.df_within
+    S1, S2 = est.ms_between, est.ms_within
+    G1, G2 = (1 - df / stats.chi2.ppf(1 - alpha, df) for df in (n1, n2))
+    H1, H2 = (df / stats.chi2.ppf(alpha, df) - 1 for df in (n1, n2))
+    F_U = stats.f.ppf(1 - alpha, n1, n2)
+    F_L = stats.f.ppf(alpha, n1, n2)
+    G12 = ((F_U - 1) ** 2 - G1**2 * F_U**2 - H2**2) / F_U
+    H12 = ((1 - F_L) ** 2 - H1**2 * F_L**2 - G2**2) / F_L
+    lower = (S1 - S2 - np.sqrt(G1**2 * S1**2 + H2**2 * S2**2 + G12 * S1 * S2)) / n
+    upper = (S1 - S2 + np.sqrt(H1**2 * S1**2 + G2**2 * S2**2 + H12 * S1 * S2)) / n
+    return max(float(lower), 0.0), max(float(upper), 0.0)

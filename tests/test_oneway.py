@@ -2,19 +2,25 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmmtext.mixed import gls_blup
 from lmmtext.oneway import (
     anova_estimates,
+    between_variance_interval_mls,
     blup,
+    f_test_between,
     fixed_effects,
     gls_mean,
     group_means,
     group_sizes,
+    icc_interval,
     shrinkage_factor,
+    sigma2_interval,
     simulate_oneway,
+    variance_ratio_interval,
 )
 
 variances = st.floats(min_value=1e-3, max_value=1e3)
@@ -402,3 +408,84 @@ def test_balanced_ssa_scaled_is_chi_square_with_a_minus_1_df_and_independent_of_
             sse.append(est.ss_within)
     assert stats.kstest(ssa, stats.chi2(a - 1).cdf).pvalue > 0.01
     assert abs(np.corrcoef(ssa, sse)[0, 1]) < 0.06
+
+
+# --- exact and approximate inference for the variance components (Chapter 11) ---------------
+def _balanced_reps(a, n, sigma_a2, sigma2, n_rep, seed):
+    """Seeded balanced one-way data sets, one row per replicate."""
+    rng = np.random.default_rng(seed)
+    alpha = rng.normal(0.0, np.sqrt(sigma_a2), size=(n_rep, a, 1))
+    y = 5.0 + alpha + rng.normal(0.0, np.sqrt(sigma2), size=(n_rep, a, n))
+    return y.reshape(n_rep, a * n), np.repeat(np.arange(a), n)
+
+
+def test_f_test_between_is_msa_over_mse_with_the_f_tail_probability():
+    y, g = [1.0, 2.0, 3.0, 7.0, 8.0, 9.0, 4.0, 6.0], [0, 0, 0, 1, 1, 1, 2, 2]
+    est = anova_estimates(y, g)
+    t = f_test_between(y, g)
+    assert t.statistic == pytest.approx(est.ms_between / est.ms_within)
+    assert (t.df_between, t.df_within) == (2, 5)
+    assert t.p_value == pytest.approx(scipy.stats.f.sf(t.statistic, 2, 5))
+
+
+def test_f_test_between_has_its_nominal_size_in_an_unbalanced_design():
+    """Seeded: 2,000 data sets with sigma_a^2 = 0, sizes 2..7; P(p <= 0.1) within 3 MC se of 0.1."""
+    rng = np.random.default_rng(1111)
+    sizes = np.array([2, 3, 4, 5, 6, 7])
+    g = np.repeat(np.arange(sizes.size), sizes)
+    n_rep, alpha = 2000, 0.1
+    p = np.array([f_test_between(rng.standard_normal(g.size), g).p_value for _ in range(n_rep)])
+    assert abs(np.mean(p <= alpha) - alpha) < 3 * np.sqrt(alpha * (1 - alpha) / n_rep)
+
+
+def test_sigma2_interval_is_sse_over_chi_square_quantiles():
+    y, g = [1.0, 2.0, 3.0, 7.0, 8.0, 9.0, 4.0, 6.0], [0, 0, 0, 1, 1, 1, 2, 2]
+    sse = anova_estimates(y, g).ss_within
+    lo, hi = sigma2_interval(y, g, level=0.9)
+    np.testing.assert_allclose([lo, hi], [sse / scipy.stats.chi2.ppf(0.95, 5), sse / scipy.stats.chi2.ppf(0.05, 5)])
+
+
+def test_variance_ratio_interval_inverts_the_f_pivot():
+    """At the ends, F* / (1 + n tau) is the 1 - alpha/2 and alpha/2 quantile of F(a-1, a(n-1))."""
+    y, g = _balanced_reps(6, 4, 1.0, 1.0, 1, 3)
+    y = y[0]
+    est = anova_estimates(y, g)
+    F = est.ms_between / est.ms_within
+    lo, hi = variance_ratio_interval(y, g, level=0.9)
+    np.testing.assert_allclose(scipy.stats.f.cdf(F / (1 + 4 * np.array([lo, hi])), 5, 18), [0.95, 0.05])
+    np.testing.assert_allclose(icc_interval(y, g, level=0.9), [lo / (1 + lo), hi / (1 + hi)])
+
+
+def test_mls_interval_reduces_to_the_exact_chi_square_interval_when_mse_is_zero():
+    """Burdick & Graybill (1992): with S2^2 = 0 the MLS ends are SSA / (n chi2_{1-a}), SSA / (n chi2_a)."""
+    y = np.repeat([1.0, 4.0, 2.0, 7.0, 5.0], 3)
+    g = np.repeat(np.arange(5), 3)
+    ssa = anova_estimates(y, g).ss_between
+    lo, hi = between_variance_interval_mls(y, g, level=0.9)
+    np.testing.assert_allclose([lo, hi], [ssa / (3 * scipy.stats.chi2.ppf(0.95, 4)),
+                                          ssa / (3 * scipy.stats.chi2.ppf(0.05, 4))])
+
+
+def test_exact_and_mls_intervals_cover_at_the_nominal_rate_in_a_seeded_simulation():
+    """2,000 balanced data sets (a = 8, n = 4, sigma_a^2 = 0.5, sigma^2 = 1): the coverage of each
+    95% interval lies within 3 Monte Carlo standard errors (0.0146) of 0.95."""
+    a, n, sigma_a2, sigma2, n_rep = 8, 4, 0.5, 1.0, 2000
+    Y, g = _balanced_reps(a, n, sigma_a2, sigma2, n_rep, 20261204)
+    truth = {sigma2_interval: sigma2, variance_ratio_interval: sigma_a2 / sigma2,
+             icc_interval: sigma_a2 / (sigma_a2 + sigma2), between_variance_interval_mls: sigma_a2}
+    se = np.sqrt(0.95 * 0.05 / n_rep)
+    for interval, value in truth.items():
+        ends = np.array([interval(y, g) for y in Y])
+        coverage = np.mean((ends[:, 0] <= value) & (value <= ends[:, 1]))
+        assert abs(coverage - 0.95) < 3 * se, (interval.__name__, coverage)
+
+
+def test_exact_ratio_interval_refuses_an_unbalanced_design():
+    with pytest.raises(ValueError, match="balanced design"):
+        variance_ratio_interval([1.0, 2.0, 3.0, 7.0, 8.0], [0, 0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("level, exc", [(1.5, ValueError), (0.0, ValueError), ("0.9", TypeError)])
+def test_intervals_reject_a_bad_level(level, exc):
+    with pytest.raises(exc, match="level"):
+        sigma2_interval([1.0, 2.0, 3.0, 7.0], [0, 0, 1, 1], level=level)
