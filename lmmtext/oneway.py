@@ -3,7 +3,10 @@
 Defined in Chapter 1, "Fixed and random effects": simulation, group means,
 the fixed-effect estimates ``ybar_i. - ybar..``, the method-of-moments (ANOVA)
 estimates of the variance components, the shrinkage factor and the BLUP of the
-random group effects.
+random group effects; and, for Chapter 11 ("Inference for variance components"),
+the exact F test of ``sigma_a^2 = 0``, exact intervals for ``sigma^2``,
+``sigma_a^2 / sigma^2`` and the intraclass correlation, and the modified
+large-sample interval for ``sigma_a^2``.
 """
 from __future__ import annotations
 
