@@ -1,0 +1,85 @@
+"""Results of simulation studies too slow to run in a notebook, shipped as small CSV files.
+
+A *study* is a seeded script ``studies/<script>.py`` (run by ``make studies``, never by
+``make test``) that writes ``lmmtext/data/study_<name>.csv``.  The notebooks load the
+table with :func:`load_study`, plot it and assert on it, beside a small live version of
+the same simulation.  Each study's script, seed and settings are listed in
+:func:`load_study`'s docstring and repeated in the script's own docstring.
+"""
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["available_studies", "load_study"]
+
+_PREFIX, _SUFFIX = "study_", ".csv"
+_NAME = re.compile(r"[a-z0-9_]+")
+
+
+def available_studies() -> list[str]:
+    """The names of the shipped studies, sorted.
+
+    Returns
+    -------
+    list of str
+        Every ``name`` for which ``lmmtext/data/study_<name>.csv`` exists.
+
+    Examples
+    --------
+    >>> all(isinstance(n, str) for n in available_studies())
+    True
+    """
+    folder = resources.files("lmmtext").joinpath("data")
+    return sorted(p.name[len(_PREFIX):-len(_SUFFIX)] for p in folder.iterdir()
+                  if p.name.startswith(_PREFIX) and p.name.endswith(_SUFFIX))
+
+
+def load_study(name: str) -> pd.DataFrame:
+    """Load the results table of a simulation study, ``lmmtext/data/study_<name>.csv``.
+
+    Parameters
+    ----------
+    name : str
+        The study's name: lower-case letters, digits and underscores
+        (see :func:`available_studies`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A fresh copy of the table, one row per setting (and method) of the study.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a valid name or no such study is shipped.
+
+    Notes
+    -----
+    The shipped studies (script in ``studies/``, seed, settings):
+
+    ``fixed_size``
+        ``studies/fixed_effects_size.py``, seed 10.  Size at the 5% level of the
+        tests of one fixed effect (Chapter 10): Wald z, likelihood ratio
+        (chi-square, ML), Satterthwaite t and Kenward-Roger t, under the null
+        hypothesis, for balanced random-slope designs with a = 4, 6, 10, 18 and
+        40 subjects, 10 occasions each; one row per (a, method) with the
+        rejection rate, its Monte Carlo standard error and the number of
+        simulated data sets.  See the script's docstring for the model.
+
+    Examples
+    --------
+    >>> load_study("no such study")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a study name: 'no such study'
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"not a study name: {name!r}")
+    path = resources.files("lmmtext").joinpath("data", f"{_PREFIX}{name}{_SUFFIX}")
+    if not path.is_file():
+        raise ValueError(f"no study {name!r}; shipped studies: {available_studies()}")
+    with path.open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh)
