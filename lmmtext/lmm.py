@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 import scipy.sparse
-from threadpoolctl import threadpool_limits
 
 from ._validate import check_full_column_rank
 from .modelframe import ModelFrame, caller_namespace
-from .pls import PLS, SINGULAR_TOL, OptSummary, boundary_description, optimize_theta
+from .pls import (PLS, SINGULAR_TOL, OptSummary, boundary_description, optimize_theta,
+                  single_threaded_blas)
 from .remat import ReMat
 from .varcomp import check_method
 
@@ -432,7 +432,7 @@ def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2) -> L
     terms = list(frame.terms)
     formula = frame.formula.text
     reml = method == "REML"
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         system = _weighted_system(frame)
         opt = optimize_theta(system, reml)
         theta = opt.theta_final
