@@ -297,15 +297,18 @@ def conditional_variances(data: Any, group: str, covariance: Any, sigma2: float)
 def ranef_intervals(fit: Any, data: Any, group: str, level: float = 0.95) -> pd.DataFrame:
     """Conditional modes with normal prediction intervals, for a caterpillar plot, Chapter 7, eq. (7.6).
 
-    ``b_hat_ij -/+ z sqrt(c_ijj)`` with ``c_ijj`` the diagonal of
-    :func:`conditional_variances` and ``z`` the ``(1 + level) / 2`` normal quantile.
+    ``b_hat_ij -/+ z sqrt(c_ijj)`` with ``c_ijj`` the diagonal of the fit's
+    conditional covariances ``fit.ranef_var[group]`` (computed from the fit's
+    Cholesky factor; for a single grouping factor they equal
+    :func:`conditional_variances`) and ``z`` the ``(1 + level) / 2`` normal quantile.
 
     Parameters
     ----------
     fit : lmmtext.lmm.LmmResult
-        A fit with ``group`` as its only grouping factor.
+        A fit with ``group`` among its grouping factors.
     data : pandas.DataFrame
-        The data the model was fitted to.
+        The data the model was fitted to (its levels of ``group`` are checked
+        against the fit's).
     group : str
     level : float, default 0.95
         Coverage of the intervals, strictly between 0 and 1.
@@ -319,8 +322,8 @@ def ranef_intervals(fit: Any, data: Any, group: str, level: float = 0.95) -> pd.
     Raises
     ------
     ValueError
-        If the fit has more than one grouping factor, ``group`` is not one of
-        them, the data's levels differ from the fit's, or ``level`` is outside (0, 1).
+        If ``group`` is not a grouping factor of the fit, the data's levels
+        differ from the fit's, or ``level`` is outside (0, 1).
 
     Examples
     --------
@@ -332,16 +335,11 @@ def ranef_intervals(fit: Any, data: Any, group: str, level: float = 0.95) -> pd.
     19.587
     """
     ranef = _ranef_of(fit, group)
-    if len(fit.ranef) != 1:
-        raise ValueError(
-            f"the fit has {len(fit.ranef)} grouping factors {list(fit.ranef)}; conditional "
-            "variances level by level need a single grouping factor"
-        )
     level = float(level)
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be strictly between 0 and 1, got {level}")
     cov = fit.covariance[group]
-    cond = conditional_variances(data, group, cov, fit.sigma2)
+    cond = fit.ranef_var[group]
     levels, _ = _levels(data, group)
     if not levels.equals(ranef.index):
         raise ValueError(f"the levels of {group!r} in data differ from those of the fit")
