@@ -378,3 +378,46 @@ def test_frame_keeps_no_reference_to_a_recomputed_scale():
         fit = lmm("Reaction ~ scale(Days) + (1 | Subject)", sleep())
     new = sleep().assign(Days=lambda f: f["Days"] + 100)
     assert fit.predict(new, re=False).min() > fit.predict(re=False).max()
+
+
+# -- properties of the term algebra ---------------------------------------------------------
+from hypothesis import given, strategies as st  # noqa: E402
+
+VARS = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=3, unique=True)
+
+
+def term_set(formula: str) -> set:
+    return {frozenset(t) for t in parse_formula(formula).fixed.terms}
+
+
+@given(VARS, VARS)
+def test_star_is_sum_plus_interaction(left, right):
+    a, b = " + ".join(left), " + ".join(right)
+    assert term_set(f"y ~ ({a}) * ({b})") == term_set(f"y ~ {a} + {b} + ({a}):({b})")
+
+
+@given(VARS)
+def test_power_two_is_every_pair(variables):
+    expected = {frozenset([v]) for v in variables} | {
+        frozenset([v, w]) for i, v in enumerate(variables) for w in variables[i + 1:]}
+    assert term_set(f"y ~ ({' + '.join(variables)})^2") == expected
+
+
+@given(VARS, st.randoms(use_true_random=False))
+def test_order_of_a_sum_does_not_change_the_terms(variables, random):
+    shuffled = list(variables)
+    random.shuffle(shuffled)
+    assert term_set(f"y ~ {' * '.join(variables)}") == term_set(f"y ~ {' * '.join(shuffled)}")
+
+
+@given(st.integers(2, 5), st.integers(2, 4), st.integers(0, 2**31 - 1))
+def test_two_factor_model_matrix_has_full_rank_and_r_column_count(k1, k2, seed):
+    rng = np.random.default_rng(seed)
+    n = 4 * k1 * k2
+    d = pd.DataFrame({"y": rng.normal(size=n), "g": np.arange(n) % 3,
+                      "f1": pd.Categorical(np.arange(n) % k1), "f2": pd.Categorical((np.arange(n) // k1) % k2)})
+    frame = ModelFrame.build("y ~ f1 * f2 + (1 | g)", d)
+    assert frame.X.shape[1] == k1 * k2 == np.linalg.matrix_rank(frame.X)
+    frame0 = ModelFrame.build("y ~ 0 + f1:f2 + (1 | g)", d)
+    assert frame0.X.shape[1] == k1 * k2
+    np.testing.assert_allclose(frame0.X.sum(axis=1), 1.0)
