@@ -153,3 +153,105 @@ def load_pastes() -> pd.DataFrame:
 
 
 __all__.append("load_pastes")
+
+
+# -- mlmRev: Exam and ScotsSec (model checking, building a model, prediction) ---------------
+
+def _read_factors(name: str, levels: dict[str, list[str] | None],
+                  dtype: dict[str, type] | None = None) -> pd.DataFrame:
+    """Read a CSV whose factor columns get R's levels: given, or ``None`` for numeric labels in numeric order."""
+    with resources.files("lmmtext").joinpath("data", name).open("r", encoding="utf-8") as fh:
+        frame = pd.read_csv(fh, dtype={c: str for c in levels} | (dtype or {}))
+    for col, order in levels.items():
+        if order is None:
+            order = sorted(frame[col].unique(), key=int)
+        frame[col] = pd.Categorical(frame[col], categories=order)
+    return frame
+
+
+_BANDS = ["bottom 25%", "mid 50%", "top 25%"]
+
+
+def load_exam() -> pd.DataFrame:
+    """Exam scores at 16 of 4,059 pupils in 65 inner-London schools, with their intake scores at 11.
+
+    Columns, as in R's ``mlmRev::Exam`` (4,059 rows, no missing values):
+
+    - ``school`` (categorical, ``"1"``-``"65"``): school ID;
+    - ``normexam``: normalised exam score at 16 (GCSE and O-level, normal scores);
+    - ``schgend`` (categorical, ``mixed``, ``boys``, ``girls``): the school's gender;
+    - ``schavg``: the school's average intake score (``standLRT``);
+    - ``vr`` (categorical, ``bottom 25%``, ``mid 50%``, ``top 25%``): the school's
+      verbal-reasoning band at intake;
+    - ``intake`` (categorical, the same three bands): the pupil's band of intake score;
+    - ``standLRT``: the pupil's standardised London Reading Test score at 11;
+    - ``sex`` (categorical, ``F``, ``M``);
+    - ``type`` (categorical, ``Mxd``, ``Sngl``): mixed or single-sex school;
+    - ``student`` (categorical, 650 levels ``"1"``-``"913"``): pupil ID *within*
+      school, so the same label in two schools is two pupils.
+
+    Factor levels are in R's order (the first is lme4's reference level), so
+    ``lmm`` codes them as ``lmer`` does.  Used in Chapter 12, Model checking,
+    and in the chapter on building a model.
+
+    Source: Goldstein, H., Rasbash, J. et al. (1993), A multilevel analysis of
+    school examination results, *Oxford Review of Education* 19, 425-433; the
+    data of the Centre for Multilevel Modelling's software review
+    (http://www.bristol.ac.uk/cmm/learning/mmsoftware/data-rev.html), as
+    distributed in the R package mlmRev 1.0-8 (Bates, Maechler and Bolker;
+    GPL (>= 2)); exported with ``write.csv`` from R 4.2.2 by
+    ``tests/r/export_mlmrev.R``.
+
+    Examples
+    --------
+    >>> e = load_exam()
+    >>> e.shape, e["school"].nunique(), e["schgend"].cat.categories.tolist()
+    ((4059, 10), 65, ['mixed', 'boys', 'girls'])
+    """
+    return _read_factors(
+        "exam.csv",
+        {"school": None, "schgend": ["mixed", "boys", "girls"], "vr": _BANDS, "intake": _BANDS,
+         "sex": ["F", "M"], "type": ["Mxd", "Sngl"], "student": None},
+        {"normexam": float, "schavg": float, "standLRT": float},
+    )
+
+
+def load_scotssec() -> pd.DataFrame:
+    """Attainment at 16 of 3,435 Scottish pupils classified by 148 primary and 19 secondary schools.
+
+    Columns, as in R's ``mlmRev::ScotsSec`` (3,435 rows, no missing values):
+
+    - ``verbal``: verbal-reasoning score on entry to secondary school;
+    - ``attain``: score on the standardised test at 16 (1-10);
+    - ``primary`` (categorical, ``"1"``-``"148"``): the primary school attended;
+    - ``sex`` (categorical, ``M``, ``F``: R's order, so ``M`` is the reference);
+    - ``social``: social class on a numeric scale from low to high;
+    - ``second`` (categorical, ``"1"``-``"19"``): the secondary school attended.
+
+    Pupils of one primary school go to several secondary schools and the reverse:
+    the two school factors are crossed, not nested, e.g.
+    ``attain ~ verbal + sex + (1 | primary) + (1 | second)``.  Used in the chapter
+    on prediction and a crossed design on real data.
+
+    Source: Paterson, L. (1991), Socio-economic status and educational attainment:
+    a multidimensional and multilevel study, *Evaluation and Research in
+    Education* 5, 97-121; the data of the Centre for Multilevel Modelling's
+    software review (http://www.bristol.ac.uk/cmm/learning/mmsoftware/data-rev.html),
+    as distributed in the R package mlmRev 1.0-8 (Bates, Maechler and Bolker;
+    GPL (>= 2)); exported with ``write.csv`` from R 4.2.2 by
+    ``tests/r/export_mlmrev.R``.
+
+    Examples
+    --------
+    >>> s = load_scotssec()
+    >>> s.shape, s["primary"].nunique(), s["second"].nunique()
+    ((3435, 6), 148, 19)
+    """
+    return _read_factors(
+        "scotssec.csv",
+        {"primary": None, "sex": ["M", "F"], "second": None},
+        {"verbal": float, "attain": float, "social": float},
+    )
+
+
+__all__ += ["load_exam", "load_scotssec"]

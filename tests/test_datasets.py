@@ -73,3 +73,68 @@ def test_loaders_return_fresh_frames():
     first = datasets.load_dyestuff()
     first.loc[0, "Yield"] = -1.0
     assert datasets.load_dyestuff()["Yield"].iloc[0] == 1545
+
+
+# -- mlmRev's Exam and ScotsSec -----------------------------------------------------------------
+# R 4.2.2, mlmRev 1.0-8:  str(Exam); str(ScotsSec); levels(...) of each factor;
+#   colMeans(Exam[, c("normexam", "schavg", "standLRT")]); colSums(ScotsSec[, c("verbal", "attain", "social")])
+MLMREV_FACTORS = {
+    "load_exam": {
+        "school": (65, ["1", "2", "3"], ["63", "64", "65"]),
+        "schgend": (3, ["mixed", "boys", "girls"], None),
+        "vr": (3, ["bottom 25%", "mid 50%", "top 25%"], None),
+        "intake": (3, ["bottom 25%", "mid 50%", "top 25%"], None),
+        "sex": (2, ["F", "M"], None),
+        "type": (2, ["Mxd", "Sngl"], None),
+        "student": (650, ["1", "2", "3"], ["903", "909", "913"]),
+    },
+    "load_scotssec": {
+        "primary": (148, ["1", "2", "3"], ["146", "147", "148"]),
+        "sex": (2, ["M", "F"], None),
+        "second": (19, ["1", "2", "3"], ["17", "18", "19"]),
+    },
+}
+
+
+@pytest.mark.parametrize("loader, shape, columns", [
+    ("load_exam", (4059, 10), ["school", "normexam", "schgend", "schavg", "vr", "intake", "standLRT",
+                               "sex", "type", "student"]),
+    ("load_scotssec", (3435, 6), ["verbal", "attain", "primary", "sex", "social", "second"]),
+])
+def test_mlmrev_data_have_r_shape_columns_and_factor_levels(loader, shape, columns):
+    frame = getattr(datasets, loader)()
+    assert frame.shape == shape
+    assert list(frame.columns) == columns
+    assert not frame.isna().to_numpy().any()
+    factors = MLMREV_FACTORS[loader]
+    for col in columns:
+        if col in factors:
+            n_levels, first, last = factors[col]
+            cats = frame[col].cat.categories.tolist()
+            assert len(cats) == n_levels, col
+            assert cats[:len(first)] == first, col
+            if last is not None:
+                assert cats[-len(last):] == last, col
+        else:
+            assert pd.api.types.is_float_dtype(frame[col]), col
+
+
+def test_exam_values_match_r():
+    # R: Exam$normexam[1]  0.2613242;  Exam$standLRT[4059]  -1.364576
+    #    table(Exam$schgend): mixed 2169, boys 513, girls 1377
+    #    nrow(unique(Exam[, c("school", "student")]))  4055 (four pairs occur twice in mlmRev's data)
+    e = datasets.load_exam()
+    assert e["normexam"].iloc[0] == pytest.approx(0.2613242)
+    assert e["standLRT"].iloc[-1] == pytest.approx(-1.364576)
+    assert e["schgend"].value_counts().loc[["mixed", "boys", "girls"]].tolist() == [2169, 513, 1377]
+    assert (e.groupby("school", observed=True)["schavg"].nunique() == 1).all()
+    # student labels repeat across schools: a pupil is a (school, student) pair.
+    assert e[["school", "student"]].drop_duplicates().shape[0] == 4055
+
+
+def test_scotssec_schools_are_crossed_not_nested():
+    s = datasets.load_scotssec()
+    assert s["attain"].iloc[0] == 10 and s["verbal"].iloc[0] == 11
+    per_primary = s.groupby("primary", observed=True)["second"].nunique()
+    assert per_primary.max() > 1  # a primary school feeds several secondary schools
+    assert s.groupby("second", observed=True)["primary"].nunique().min() > 1
