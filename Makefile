@@ -4,12 +4,14 @@
 #               the built book in a browser (Debian's /usr/bin/chromium)
 # and, not part of test or CI (the TeX packages are large):
 #   make pdf    the Korean and the English PDF edition (xelatex), in $(PDF_OUT)
+#   make studies  run every simulation study in studies/ (minutes each); each writes
+#               lmmtext/data/study_<name>.csv, which the notebooks load (lmmtext.studies)
 VENV   ?= .venv
 PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup book test pdf pdf-deps clean
+.PHONY: setup book test pdf pdf-deps studies clean
 
 PDF_OUT ?= _build/pdf
 # Debian packages for the PDF editions (/work/shared/TOOLCHAIN.md): ~2 GB installed, ~5 min.
@@ -42,6 +44,9 @@ pdf-deps:
 
 pdf: setup pdf-deps
 	$(PY) tools/pdf_editions.py $(PDF_OUT)
+
+studies: setup
+	@for script in studies/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf _build
