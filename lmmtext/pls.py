@@ -677,8 +677,9 @@ def _derivatives(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and Hessian at ``theta``.
 
-    With an exact gradient ``fg``, the Hessian is its central difference (``2 m + 1``
-    calls for ``m`` parameters).  Without, both come from central differences of the
+    With an exact gradient ``fg``, the Hessian is its forward difference (``m + 1``
+    calls for ``m`` parameters; relative error about ``FD_STEP``, which changes
+    neither the Newton step's convergence nor the sign checks).  Without, both come from central differences of the
     criterion ``fun`` (``2 m^2 + 2 m`` evaluations).
     """
     m = theta.size
@@ -686,8 +687,7 @@ def _derivatives(
     steps = np.diag(h)
     if exact:
         g = fg(theta)[1]
-        H = np.column_stack([(fg(theta + steps[i])[1] - fg(theta - steps[i])[1]) / (2.0 * h[i])
-                             for i in range(m)])
+        H = np.column_stack([(fg(theta + steps[i])[1] - g) / h[i] for i in range(m)])
         return g, (H + H.T) / 2.0
     plus = np.array([fun(theta + steps[i]) for i in range(m)])
     minus = np.array([fun(theta - steps[i]) for i in range(m)])
