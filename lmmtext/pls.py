@@ -30,10 +30,16 @@ remaining blocks (few columns in the designs of this book) are dense.  All
 products ``Z_i'Z_j``, ``Z'X``, ``X'X`` are formed once; an evaluation of the
 objective never touches the ``n`` observations.
 
-The optimiser is L-BFGS-B over ``theta`` with lower bound 0 on the diagonal of
-each ``T_k`` (finite-difference gradients), followed by a check of the boundary:
-a diagonal element that ends near 0 is set to 0 when that does not raise the
-objective.  Used by :func:`lmmtext.lmm.lmm` and :func:`lmmtext.varcomp.fit_varcomp`.
+For small models (``q + p + 1 <=`` :data:`DENSE_CRITERION_MAX`) the same criterion
+is computed from one dense Cholesky factor, together with its exact gradient.
+
+:func:`optimize_theta` minimises the criterion by L-BFGS over all of ``theta`` (a
+column of ``T_k`` and its negative give the same covariance, so every face of the
+boundary is an ordinary point of the search), polishes the optimum with Newton
+steps, and checks the gradient and Hessian there as lme4 does; the result is an
+:class:`OptSummary`.  :func:`boundary_description` says in words which variance or
+correlation of a singular fit is on the boundary.  Used by :func:`lmmtext.lmm.lmm`
+and :func:`lmmtext.varcomp.fit_varcomp`.
 """
 from __future__ import annotations
 
