@@ -231,3 +231,14 @@ def test_no_seeded_small_singular_design_has_a_better_optimum_than_lmm():
         assert opt.converged, (seed, opt.message)
     assert worst <= 1e-6
     assert n_singular >= 20  # the boundary is what this test is about
+
+
+def test_fit_stopped_short_of_the_optimum_is_not_converged(monkeypatch):
+    # No quasi-Newton phase and no Newton step: the search stops at lme4's start T = I.
+    monkeypatch.setattr(pls, "_quasi_newton", lambda fg, x0: (x0.copy(), fg(x0)[0]))
+    monkeypatch.setattr(pls, "MAX_NEWTON", 0)
+    fit = _fit("sleepstudy_REML")
+    opt = fit.optsummary
+    assert not opt.converged and not fit.converged
+    assert opt.scaled_gradient > pls.GRAD_TOL
+    assert opt.message.startswith("The fit did not converge: the optimiser stopped where the criterion still falls")
