@@ -626,6 +626,10 @@ GRAD_TOL = 1e-4
 HESS_TOL = 1e-6
 #: Relative step of the central differences: ``h_i = FD_STEP * max(|theta_i|, 0.1)``.
 FD_STEP = 1e-4
+#: Relative step of the central-difference gradient checked at the end (no exact gradient).
+GRADIENT_STEP = 1e-5
+#: Relative step of the forward differences of the quasi-Newton phase (no exact gradient).
+FORWARD_STEP = 1e-7
 #: Newton steps after the quasi-Newton phase, at most.
 MAX_NEWTON = 6
 #: Restarts from saddle points, at most.
@@ -660,9 +664,6 @@ def _canonical(theta: np.ndarray, columns: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-GRADIENT_STEP = 1e-5
-
-
 def _fd_steps(theta: np.ndarray) -> np.ndarray:
     return FD_STEP * np.maximum(np.abs(theta), 0.1)
 
@@ -675,6 +676,21 @@ def _gradient(fun: Any, theta: np.ndarray, step: float = FD_STEP) -> np.ndarray:
         e = np.zeros(theta.size)
         e[i] = h[i]
         g[i] = (fun(theta + e) - fun(theta - e)) / (2.0 * h[i])
+    return g
+
+
+def _forward_gradient(fun: Any, theta: np.ndarray, value: float) -> np.ndarray:
+    """Forward-difference gradient for the quasi-Newton phase (``m`` evaluations, not ``2 m``).
+
+    Its error, about ``FORWARD_STEP`` relative, only slows the approach; the Newton
+    phase that follows uses central differences.
+    """
+    h = FORWARD_STEP * np.maximum(np.abs(theta), 0.1)
+    g = np.empty(theta.size)
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = h[i]
+        g[i] = (fun(theta + e) - value) / h[i]
     return g
 
 
@@ -855,7 +871,8 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
         if exact:
             n_eval += 1
             return system.objective_gradient(theta, reml)
-        return fun(theta), _gradient(fun, theta)
+        value = fun(theta)
+        return value, _forward_gradient(fun, theta, value)
 
     with single_threaded_blas():
         best = _search(fun, fg, exact, start, columns, diag, np.zeros(start.size, dtype=bool))
