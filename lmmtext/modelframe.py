@@ -669,6 +669,48 @@ class ModelFrame:
             raise ValueError(f"y must hold {self.n} finite values, got shape {y.shape}")
         return replace(self, y=y)
 
+    def subset(self, mask: Any) -> ModelFrame:
+        """The same model on some of its rows (a leave-one-group-out refit, Chapter 12).
+
+        ``y``, ``X``, ``weights`` and ``index`` keep the rows where ``mask`` is
+        true; each random-effects term keeps those rows of ``Z`` and drops the
+        grouping levels no kept row has (``droplevels``, as lme4 on a subset).
+        The coding is the frame's own: the same columns of ``X`` (factor levels,
+        contrasts, and ``scale``/``center`` with the full data's centres and
+        spreads), so ``X`` may lose full column rank if the rows left out were a
+        level's only rows (the fit then says so).  The formula is not parsed again.
+
+        Parameters
+        ----------
+        mask : array_like of bool, shape (n,)
+            Which of the frame's rows to keep.
+
+        Returns
+        -------
+        ModelFrame
+
+        Raises
+        ------
+        ValueError
+            If ``mask`` does not hold one boolean per row, or keeps no row.
+        """
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (self.n,):
+            raise ValueError(f"mask must hold {self.n} booleans (one per row of the frame), "
+                             f"got dtype {mask.dtype} and shape {mask.shape}")
+        if not mask.any():
+            raise ValueError("mask keeps no row")
+        terms = []
+        for term in self.terms:
+            s = term.n_cols  # ReMat.from_factor stores s entries per row, zeros included
+            codes = term.Z.indices[term.Z.indptr[:-1]][mask] // s
+            values = term.Z.data.reshape(-1, s)[mask]
+            used, new_codes = np.unique(codes, return_inverse=True)
+            terms.append(ReMat.from_factor(term.name, new_codes, term.levels[used], values, term.cnames))
+        weights = None if self.weights is None else self.weights[mask]
+        return replace(self, y=self.y[mask], X=self.X[mask], terms=tuple(terms), weights=weights,
+                       index=self.index[mask])
+
 
 def _bar_coding(bar: Bar, variables: dict[str, _Variable]) -> _Coding:
     group = ":".join(bar.group)

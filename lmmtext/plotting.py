@@ -413,3 +413,249 @@ def plot_shrinkage_2d(no_pooling: Any, partial_pooling: Any, population: Any, *,
     ax.set_ylabel(str(no_pooling.columns[1]))
     ax.legend(frameon=False, fontsize=9)
     return ax
+
+
+# --- Chapter 12: model checking -------------------------------------------------
+
+__all__ += ["plot_qq_ranef", "plot_qq_resid", "plot_resid_fitted"]
+
+
+def _ppoints(n: int) -> np.ndarray:
+    """R's ``ppoints(n)``: ``(i - a) / (n + 1 - 2a)``, ``a = 3/8`` for ``n <= 10``, else 1/2."""
+    a = 3.0 / 8.0 if n <= 10 else 0.5
+    return (np.arange(1, n + 1) - a) / (n + 1 - 2 * a)
+
+
+def _binned_means(x: np.ndarray, y: np.ndarray, n_bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``x`` and ``y`` within bins of equal counts of ``x``: a rough smooth of ``y`` on ``x``."""
+    order = np.argsort(x, kind="stable")
+    bins = np.array_split(order, min(n_bins, max(1, x.size // 5)))
+    return np.array([x[b].mean() for b in bins]), np.array([y[b].mean() for b in bins])
+
+
+def plot_resid_fitted(fit: Any, *, group: str | None = None, levels: Any = None, ncols: int = 8,
+                      ax: Any = None) -> Any:
+    """Scaled Pearson residuals against fitted values, overall or one panel per group (Chapter 12).
+
+    The residuals are lme4's ``residuals(fit, type = "pearson", scaled = TRUE)``
+    (:func:`lmmtext.diagnostics.conditional_residuals`, eq. ``ch12-pearson``),
+    the fitted values ``X beta_hat + Z b_hat``.  Under the model they scatter
+    evenly about 0 with spread about 1 at every fitted value and in every group;
+    a trend in the binned means (the line) suggests a missing term, a funnel a
+    variance that changes with the mean, and panels of unequal spread a residual
+    variance that differs between groups.
+
+    Parameters
+    ----------
+    fit : LmmResult
+    group : str, optional
+        A grouping factor of the fit: one panel per level (small multiples,
+        common axes, the spread of each printed in its title).
+    levels : sequence, optional
+        With ``group``: only these levels, in this order (default all).
+    ncols : int, default 8
+        With ``group``: panels per row.
+    ax : matplotlib Axes, optional
+        Without ``group`` only.
+
+    Returns
+    -------
+    matplotlib.axes.Axes, or matplotlib.figure.Figure with ``group``
+
+    Raises
+    ------
+    ValueError
+        If ``group`` is not a grouping factor of the fit, a level is unknown,
+        ``ncols < 1``, or ``ax`` is given with ``group``.
+    TypeError
+        If ``fit`` is not a fit.
+
+    Examples
+    --------
+    >>> from lmmtext import lmm
+    >>> from lmmtext.datasets import load_sleepstudy
+    >>> fit = lmm("Reaction ~ Days + (Days | Subject)", load_sleepstudy())
+    >>> len(plot_resid_fitted(fit).collections)
+    1
+    >>> len(plot_resid_fitted(fit, group="Subject", levels=["308", "309"]).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    from .diagnostics import _group_codes, conditional_residuals
+
+    r = conditional_residuals(fit, "pearson", scaled=True).to_numpy()
+    fitted = fit.fitted.to_numpy()
+    xlabel = "적합값 · fitted value"
+    ylabel = "척도화 피어슨 잔차 · scaled Pearson residual"
+    if group is None:
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4.2))
+        ax.scatter(fitted, r, s=6, color="tab:blue", alpha=0.4, lw=0)
+        ax.axhline(0.0, color="0.4", lw=1)
+        bx, by = _binned_means(fitted, r)
+        ax.plot(bx, by, color="tab:orange", lw=2, label="구간 평균 · binned mean")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(frameon=False, fontsize=9)
+        return ax
+    if ax is not None:
+        raise ValueError("ax cannot be given with group: the panels make their own figure")
+    if int(ncols) < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    codes, all_levels = _group_codes(fit.frame, group)
+    chosen = list(all_levels) if levels is None else list(levels)
+    positions = all_levels.get_indexer(chosen)
+    if (positions < 0).any():
+        raise ValueError(f"unknown level(s) of {group!r}: {[c for c, p in zip(chosen, positions) if p < 0]}")
+    ncols = min(int(ncols), len(chosen))
+    nrows = -(-len(chosen) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols + 0.8, 1.45 * nrows + 0.9),
+                             sharex=True, sharey=True, squeeze=False)
+    for a, level, pos in zip(axes.flat, chosen, positions):
+        rows = codes == pos
+        a.scatter(fitted[rows], r[rows], s=4, color="tab:blue", alpha=0.6, lw=0)
+        a.axhline(0.0, color="0.4", lw=0.8)
+        a.set_title(f"{level}  (SD {np.std(r[rows], ddof=1) if rows.sum() > 1 else np.nan:.2f})",
+                    fontsize=8, pad=2)
+        a.tick_params(labelsize=7)
+    for a in axes.flat[len(chosen):]:
+        a.set_visible(False)
+    fig.supxlabel(xlabel, fontsize=10)
+    fig.supylabel(ylabel, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_qq_resid(fit: Any, *, kind: str = "conditional", ax: Any = None) -> Any:
+    """Normal QQ plot of standardised residuals, with the line ``y = x`` (Chapter 12).
+
+    ``kind="conditional"``: the scaled Pearson residuals (eq. ``ch12-pearson``),
+    a check of the normality of the errors ``e`` (their shrunk predictions;
+    heavy tails show as points off the line at both ends).
+    ``kind="marginal"``: the scaled marginal residuals ``C_hat^{-1} (y - X beta_hat)``
+    (eq. ``ch12-marginal-scaled``), about independent ``N(0, 1)`` if the whole
+    model (random effects and errors) is normal with the fitted covariance.
+
+    Parameters
+    ----------
+    fit : LmmResult
+    kind : {"conditional", "marginal"}, default "conditional"
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of the two.
+
+    Examples
+    --------
+    >>> from lmmtext import lmm
+    >>> from lmmtext.datasets import load_sleepstudy
+    >>> fit = lmm("Reaction ~ Days + (Days | Subject)", load_sleepstudy())
+    >>> ax = plot_qq_resid(fit, kind="marginal")
+    >>> ax.get_lines()[0].get_ydata().size
+    180
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    from .diagnostics import conditional_residuals, marginal_residuals
+
+    if kind == "conditional":
+        r = conditional_residuals(fit, "pearson", scaled=True).to_numpy()
+        label = "척도화 피어슨 잔차 · scaled Pearson residual"
+    elif kind == "marginal":
+        r = marginal_residuals(fit, scaled=True).to_numpy()
+        label = "척도화 주변 잔차 · scaled marginal residual"
+    else:
+        raise ValueError(f"kind must be 'conditional' or 'marginal', got {kind!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.2, 5.0))
+    q = stats.norm.ppf(_ppoints(r.size))
+    ax.plot(q, np.sort(r), "o", ms=2.5, color="tab:blue", alpha=0.6)
+    lim = np.array([q[0], q[-1]])
+    ax.plot(lim, lim, color="0.4", lw=1, label="$y = x$")
+    ax.set_xlabel("표준정규 분위수 · standard normal quantile")
+    ax.set_ylabel(label)
+    ax.legend(frameon=False, fontsize=9, loc="upper left")
+    return ax
+
+
+def plot_qq_ranef(fit: Any, rng: Any, *, n_sim: int = 200, level: float = 0.95) -> Any:
+    """Normal QQ plot of the BLUPs of each random effect, with a band simulated under the fit (Chapter 12).
+
+    One panel per grouping factor and coefficient: the sorted conditional modes
+    (BLUPs) ``b_hat`` against standard normal quantiles.  The BLUPs are *shrunk*
+    toward 0, each by its own factor (smaller groups more), so even under the
+    model they are not a sample from ``N(0, sigma_b^2)``: their QQ plot is
+    flatter than the dashed line of that distribution, and bent where group
+    sizes differ.  It is therefore not a plain normality test.  The band is the
+    pointwise ``level`` range of the sorted BLUPs of ``n_sim`` responses
+    simulated from the fitted model (:func:`lmmtext.diagnostics.simulate_ranef`):
+    what the plot looks like when the model is right.  Points outside it are
+    the evidence; a straight line is not the reference.
+
+    Parameters
+    ----------
+    fit : LmmResult
+    rng : numpy.random.Generator
+    n_sim : int, default 200
+    level : float, default 0.95
+        Coverage of the pointwise band.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not in (0, 1) or ``n_sim < 1``.
+    TypeError
+        If ``rng`` is not a Generator.
+
+    Examples
+    --------
+    >>> from lmmtext import lmm
+    >>> from lmmtext.datasets import load_sleepstudy
+    >>> fit = lmm("Reaction ~ Days + (Days | Subject)", load_sleepstudy())
+    >>> fig = plot_qq_ranef(fit, np.random.default_rng(12), n_sim=50)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Subject: Intercept', 'Subject: Days']
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    from .diagnostics import simulate_ranef
+
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    sims = simulate_ranef(fit, n_sim, rng)
+    panels = [(name, k, col) for name, modes in fit.ranef.items() for k, col in enumerate(modes.columns)]
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.9 * nrows + 0.6), squeeze=False)
+    lo, hi = (1 - level) / 2, (1 + level) / 2
+    for ax, (name, k, col) in zip(axes.flat, panels):
+        b = np.sort(fit.ranef[name][col].to_numpy())
+        sim = np.sort(sims[name][:, :, k], axis=1)
+        q = stats.norm.ppf(_ppoints(b.size))
+        ax.fill_between(q, np.quantile(sim, lo, axis=0), np.quantile(sim, hi, axis=0), color="tab:blue",
+                        alpha=0.2, lw=0, label=f"모의 BLUP {level:.0%} 띠 · simulated BLUPs, {level:.0%} band")
+        sd = float(np.sqrt(fit.covariance[name].loc[col, col]))
+        ax.plot(q, sd * q, "--", color="0.4", lw=1, label="$N(0, \\hat\\sigma_b^2)$")
+        ax.plot(q, b, "o", ms=3, color="tab:blue", label="BLUP")
+        ax.set_title(f"{name}: {col}", fontsize=10)
+        ax.set_xlabel("표준정규 분위수 · standard normal quantile")
+        ax.set_ylabel("BLUP")
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, 0.45 / (3.9 * nrows + 0.6), 1, 1))
+    return fig
