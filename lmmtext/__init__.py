@@ -11,12 +11,13 @@ font with matplotlib.
 """
 from __future__ import annotations
 
-from . import datasets, mixed, oneway, plotting, varcomp
+from . import datasets, mixed, oneway, plotting, residual, varcomp
 from ._fonts import register_korean_font
 from .lmm import lmm
 
 __version__ = "0.1.0"
-__all__ = ["datasets", "lmm", "mixed", "oneway", "plotting", "register_korean_font", "varcomp",
+__all__ = ["datasets", "lmm", "mixed", "oneway", "plotting", "register_korean_font", "residual",
+           "varcomp",
            "__version__"]
 
 register_korean_font()

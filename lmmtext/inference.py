@@ -448,7 +448,8 @@ def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> n
     levels, contrasts, ``scale`` centres, the caller's functions), so ``data``
     need not be the data of the fit, nor hold the response, and a model fitted
     to 18 subjects can simulate 1,000 new ones.  Precision weights are those
-    of the fit, so ``data`` must then be the fit's rows.
+    of the fit, and so is a residual structure (Chapter 15: the errors are drawn
+    with covariance ``sigma^2 S C S``), so ``data`` must then be the fit's rows.
 
     Parameters
     ----------
@@ -491,6 +492,8 @@ class _SimDesign:
     mean: np.ndarray
     sd: np.ndarray
     factors: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    residual: Any = None
+    residual_z: Any = None
 
 
 def _simulation_design(fit_result: Fit, data: pd.DataFrame) -> _SimDesign:
@@ -500,9 +503,10 @@ def _simulation_design(fit_result: Fit, data: pd.DataFrame) -> _SimDesign:
     frame = fit_result.frame
     mean = frame.fixed_matrix(data) @ fit_result.fixef.to_numpy()
     sd = np.full(len(data), np.sqrt(fit_result.sigma2))
+    residual = getattr(fit_result, "residual", None)
+    if (frame.weights is not None or residual is not None) and len(data) != frame.n:
+        raise ValueError("a fit with weights or a residual structure simulates on its own rows only")
     if frame.weights is not None:
-        if len(data) != frame.n:
-            raise ValueError("a fit with weights simulates on its own rows only")
         sd = sd / np.sqrt(frame.weights)
     # Per grouping factor: codes and the columns of all its terms (uncorrelated terms share a factor).
     groups: dict[str, tuple[np.ndarray, list[np.ndarray], list[str]]] = {}
@@ -515,7 +519,8 @@ def _simulation_design(fit_result: Fit, data: pd.DataFrame) -> _SimDesign:
     for name, (codes, blocks, cnames) in groups.items():
         cov = fit_result.covariance[name].loc[cnames, cnames].to_numpy()
         factors.append((codes, np.column_stack(blocks), _sqrt_psd(cov)))
-    return _SimDesign(mean=mean, sd=sd, factors=factors)
+    return _SimDesign(mean=mean, sd=sd, factors=factors, residual=residual,
+                      residual_z=getattr(fit_result, "residual_z", None))
 
 
 def _draw(design: _SimDesign, rng: np.random.Generator) -> np.ndarray:
@@ -523,7 +528,10 @@ def _draw(design: _SimDesign, rng: np.random.Generator) -> np.ndarray:
     for codes, values, A in design.factors:
         b = rng.standard_normal((codes.max() + 1, A.shape[0])) @ A.T
         y += np.sum(values * b[codes], axis=1)
-    return y + design.sd * rng.standard_normal(y.size)
+    e = rng.standard_normal(y.size)
+    if design.residual is not None:  # errors with covariance S C S (Chapter 15)
+        e = design.residual.correlated(design.residual_z, e)
+    return y + design.sd * e
 
 
 def parametric_bootstrap(

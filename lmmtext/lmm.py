@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.linalg
+import scipy.optimize
 import scipy.sparse
 
 from ._validate import check_full_column_rank
@@ -26,6 +27,7 @@ from .modelframe import ModelFrame, caller_namespace
 from .pls import (PLS, SINGULAR_TOL, OptSummary, boundary_description, optimize_theta,
                   single_threaded_blas)
 from .remat import ReMat
+from .residual import BoundResidual, bind
 from .varcomp import check_method
 
 __all__ = ["LmmResult", "fit_frame", "lmm"]
@@ -90,6 +92,11 @@ class LmmResult:
     frame : lmmtext.modelframe.ModelFrame
         The formula applied to the data, with the coding (levels, contrasts,
         ``scale`` centres) that :meth:`predict` and refits reuse.
+    residual : lmmtext.residual.BoundResidual or None
+        The residual structure bound to the rows of the fit (Chapter 15), with
+        ``residual_z`` its fitted parameters on the unconstrained scale; see
+        :attr:`residual_params`.  ``sigma2`` is then the error variance of the
+        first level of a ``VarIdent`` factor.
     """
 
     formula: str
@@ -113,11 +120,14 @@ class LmmResult:
     n_levels: dict[str, int]
     system: PLS
     frame: ModelFrame
+    residual: BoundResidual | None = None
+    residual_z: np.ndarray | None = None
 
     @property
     def n_params(self) -> int:
-        """Number of parameters: fixed effects, ``theta`` and ``sigma``."""
-        return self.fixef.size + self.theta.size + 1
+        """Number of parameters: fixed effects, ``theta``, ``sigma`` and the residual structure's."""
+        extra = 0 if self.residual is None else self.residual.n_params
+        return self.fixef.size + self.theta.size + 1 + extra
 
     @property
     def aic(self) -> float:
@@ -148,6 +158,12 @@ class LmmResult:
         quart = pd.DataFrame([q], columns=["Min", "1Q", "Median", "3Q", "Max"])
         quart_text = quart.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         lines += ["Scaled residuals:", quart_text, ""]
+        if self.residual is not None:
+            lines += ["Residual structure:"]
+            for kind, params in self.residual_params.items():
+                values = ", ".join(f"{k}: {v:.6g}" for k, v in params.items())
+                lines += [f" {kind}: {values}"]
+            lines += [""]
         lines += ["Random effects:", self._random_table(),
                   f"Number of obs: {self.nobs}, groups: "
                   + ", ".join(f"{g}, {m}" for g, m in self.n_levels.items()), ""]
@@ -294,13 +310,20 @@ class LmmResult:
 
         return profile(self, level=level, n_points=n_points)
 
+    @property
+    def residual_params(self) -> dict[str, dict[str, float]]:
+        """The residual structure's parameters (Chapter 15), e.g. ``{"AR1": {"phi": 0.5}}``; ``{}`` without one."""
+        if self.residual is None:
+            return {}
+        return self.residual.params(self.residual_z)
+
     def refit(self, y: Any) -> LmmResult:
         """Fit the same model, same rows and coding, to another response (lme4's ``refit``)."""
-        return fit_frame(self.frame.with_response(y), self.method)
+        return fit_frame(self.frame.with_response(y), self.method, residual=self.residual)
 
 
 def lmm(formula: str, data: pd.DataFrame, method: str = "REML", *, weights: Any = None,
-        missing: str = "error", eval_env: int | Mapping = 0) -> LmmResult:
+        missing: str = "error", residual: Any = None, eval_env: int | Mapping = 0) -> LmmResult:
     """Fit a linear mixed model written as an lme4 formula, by REML or ML (Chapters 7-9).
 
     The model is ``y = X beta + Z b + e`` with ``b ~ N(0, sigma^2 Lambda Lambda')``
@@ -333,6 +356,10 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML", *, weights: Any 
     missing : {"error", "drop"}, default "error"
         Rows with a missing value in a variable the model uses: raise, or drop
         them with a warning that counts them (lme4's ``na.omit``).
+    residual : AR1, CAR1, VarIdent or a list of them, optional
+        The structure of ``cov(e) = sigma^2 S C S`` (:mod:`lmmtext.residual`,
+        Chapter 15); nlme's ``correlation`` and ``weights``.  With a residual
+        structure the formula may have no random-effects term (nlme's ``gls``).
     eval_env : int or mapping, default 0
         Where the formula's own functions and variables are looked up: the
         namespace ``eval_env`` frames above the caller, or a mapping.
@@ -379,13 +406,42 @@ def lmm(formula: str, data: pd.DataFrame, method: str = "REML", *, weights: Any 
     """
     method = check_method(method)
     caller = eval_env if isinstance(eval_env, Mapping) else caller_namespace(1 + int(eval_env))
+    if residual is not None:
+        data = _complete_residual_columns(data, residual, missing)
     frame = ModelFrame.build(formula, data, weights=weights, missing=missing, caller=caller)
-    if not frame.terms:
+    if not frame.terms and residual is None:
         raise ValueError(
             f"formula {formula!r} has no random-effects term such as (1 | g); "
-            "for a fixed-effects-only model use ordinary least squares"
+            "for a fixed-effects-only model use ordinary least squares, or give a residual "
+            "structure (generalized least squares)"
         )
-    return fit_frame(frame, method, stacklevel=3)
+    bound = None if residual is None else bind(residual, data.loc[frame.index])
+    return fit_frame(frame, method, stacklevel=3, residual=bound)
+
+
+def _complete_residual_columns(data: Any, residual: Any, missing: str) -> pd.DataFrame:
+    """The rows of ``data`` whose residual-structure columns are complete (or an error)."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if not data.index.is_unique:
+        raise ValueError("a residual structure needs data with a unique index (use data.reset_index())")
+    structures = list(residual) if isinstance(residual, (list, tuple)) else [residual]
+    columns = [c for s in structures for c in getattr(s, "columns", [])]
+    absent = [c for c in columns if c not in data.columns]
+    if absent:
+        raise ValueError(f"the residual structure names column(s) {absent}, which the data do not have")
+    incomplete = data[columns].isna().any(axis=1) if columns else pd.Series(False, index=data.index)
+    if incomplete.any():
+        count = int(incomplete.sum())
+        if missing == "error":
+            raise ValueError(
+                f"{count} row(s) have missing values (NaN) in the residual structure's columns "
+                f"{columns}; remove them, or pass missing='drop'"
+            )
+        warnings.warn(f"dropped {count} row(s) with missing values in {columns} (missing='drop')",
+                      UserWarning, stacklevel=3)
+        data = data[~incomplete]
+    return data
 
 
 def _check_terms(frame: ModelFrame) -> None:
@@ -411,20 +467,99 @@ def _check_terms(frame: ModelFrame) -> None:
         seen[term.name] |= set(term.cnames)
 
 
-def _weighted_system(frame: ModelFrame) -> PLS:
-    """The PLS system of the frame, rows multiplied by ``sqrt(w_i)`` when there are weights."""
-    if frame.weights is None:
+def _transformed_system(frame: ModelFrame, A: scipy.sparse.sparray | None) -> PLS:
+    """The PLS system of ``A y``, ``A X``, ``A Z`` (``A = None``: the frame's own)."""
+    if A is None:
         return PLS(frame.X, frame.y, list(frame.terms))
-    sw = np.sqrt(frame.weights)
-    terms = [replace(t, Z=scipy.sparse.csr_array(t.Z.multiply(sw[:, None]))) for t in frame.terms]
-    return PLS(frame.X * sw[:, None], frame.y * sw, terms)
+    terms = [replace(t, Z=scipy.sparse.csr_array(A @ t.Z)) for t in frame.terms]
+    return PLS(np.asarray(A @ frame.X), np.asarray(A @ frame.y), terms)
 
 
-def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2) -> LmmResult:
+def _whitening(frame: ModelFrame, residual: BoundResidual | None,
+               z: np.ndarray) -> tuple[scipy.sparse.sparray | None, float]:
+    """``A`` with ``A'A = W^{-1}`` for ``cov(e) = sigma^2 W`` and ``log|W|`` (Chapter 15).
+
+    Precision weights give ``W = diag(1 / w_i)``; a residual structure
+    ``W = S C S`` (:mod:`lmmtext.residual`); both, ``W^{-1/2} S C S W^{-1/2}``.
+    """
+    A, logdet = None, 0.0
+    if frame.weights is not None:
+        A = scipy.sparse.diags_array(np.sqrt(frame.weights)).tocsr()
+        logdet -= float(np.sum(np.log(frame.weights)))
+    if residual is not None:
+        Ar, ld = residual.whitening(z)
+        A = Ar if A is None else Ar @ A
+        logdet += ld
+    return A, logdet
+
+
+@dataclass(frozen=True)
+class _Inner:
+    """The fit of ``theta`` at fixed residual parameters ``z``."""
+
+    system: PLS
+    opt: OptSummary | None
+    theta: np.ndarray
+    logdet: float
+    criterion: float
+
+
+def _inner(frame: ModelFrame, residual: BoundResidual | None, z: np.ndarray, reml: bool) -> _Inner:
+    A, logdet = _whitening(frame, residual, z)
+    system = _transformed_system(frame, A)
+    if frame.terms:
+        opt = optimize_theta(system, reml)
+        theta, value = opt.theta_final, opt.objective_final
+    else:  # generalized least squares: nothing random, nothing to optimise over theta
+        opt, theta = None, np.zeros(0)
+        value = system.objective(theta, reml)
+    return _Inner(system, opt, theta, logdet, value + logdet)
+
+
+def _optimize_residual(frame: ModelFrame, residual: BoundResidual, reml: bool) -> np.ndarray:
+    """Minimise the criterion over ``(theta, z)``, the residual parameters ``z`` (Chapter 15).
+
+    First jointly: L-BFGS-B over ``theta`` (diagonal of each ``T_k`` at least 0)
+    and the unconstrained ``z`` (``phi = tanh z``, ``delta = exp z``), each
+    evaluation whitening the design anew.  Then ``z`` is polished on the
+    criterion profiled over ``theta``, each ``theta`` fitted by
+    :func:`~lmmtext.pls.optimize_theta` (with its boundary handling and checks),
+    so the pair ends at the joint optimum.
+    """
+    m = sum(t.n_theta for t in frame.terms)
+    if m:
+        lower = np.concatenate([t.theta_lower() for t in frame.terms])
+        start = np.concatenate([np.concatenate([t.theta_start() for t in frame.terms]),
+                                residual.start()])
+
+        def joint(x: np.ndarray) -> float:
+            A, logdet = _whitening(frame, residual, x[m:])
+            return _transformed_system(frame, A).objective(x[:m], reml) + logdet
+
+        bounds = scipy.optimize.Bounds(np.concatenate([lower, np.full(residual.n_params, -np.inf)]),
+                                       np.full(start.size, np.inf))
+        res = scipy.optimize.minimize(joint, start, method="L-BFGS-B", jac="3-point", bounds=bounds,
+                                      options={"ftol": 1e-10, "gtol": 1e-5, "maxiter": 200})
+        z0 = res.x[m:]
+    else:
+        z0 = residual.start()
+
+    def profiled(z: np.ndarray) -> float:
+        return _inner(frame, residual, z, reml).criterion
+
+    res = scipy.optimize.minimize(profiled, z0, method="L-BFGS-B", jac="3-point",
+                                  options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 200})
+    return res.x if res.fun <= profiled(z0) else z0
+
+
+def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2,
+              residual: BoundResidual | None = None) -> LmmResult:
     """Fit the model of a :class:`~lmmtext.modelframe.ModelFrame` (the work of :func:`lmm`).
 
     Refits (bootstrap, profiles, leave-one-group-out) call this with a frame
     whose design is already built, so the formula is never parsed again.
+    ``residual`` (a :class:`lmmtext.residual.BoundResidual`) gives
+    ``cov(e) = sigma^2 S C S`` (Chapter 15).
     """
     method = check_method(method)
     check_full_column_rank(frame.X, "the fixed-effects design X")
@@ -433,13 +568,16 @@ def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2) -> L
     formula = frame.formula.text
     reml = method == "REML"
     with single_threaded_blas():
-        system = _weighted_system(frame)
-        opt = optimize_theta(system, reml)
-        theta = opt.theta_final
+        z = np.zeros(0)
+        if residual is not None and residual.n_params:
+            z = _optimize_residual(frame, residual, reml)
+        inner = _inner(frame, residual, z, reml)
+        system, opt, theta = inner.system, inner.opt, inner.theta
         sol = system.solve(theta, reml)
-    ldw = 0.0 if frame.weights is None else float(np.sum(np.log(frame.weights)))
-    singular = bool(np.any(theta[system.diagonal_mask()] < SINGULAR_TOL))
-    if not opt.converged:
+    logdet = inner.logdet
+    singular = bool(np.any(theta[system.diagonal_mask()] < SINGULAR_TOL)) if terms else False
+    converged = True if opt is None else opt.converged
+    if not converged:
         warnings.warn(f"the fit of {formula!r} did not converge: {opt.message}",
                       UserWarning, stacklevel=stacklevel)
     if singular:
@@ -468,13 +606,14 @@ def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2) -> L
         formula=formula, method=method, fixef=fixef,
         fixef_se=pd.Series(np.sqrt(np.diag(vcov.to_numpy())), index=names, name="Std. Error"),
         vcov=vcov, covariance=covariance, sigma2=sol.sigma2,
-        loglik=-0.5 * (sol.objective - ldw),
-        deviance=system.objective(theta, reml=False) - ldw,
-        reml_criterion=system.objective(theta, reml=True) - ldw,
+        loglik=-0.5 * (sol.objective + logdet),
+        deviance=system.objective(theta, reml=False) + logdet,
+        reml_criterion=system.objective(theta, reml=True) + logdet,
         ranef=ranef, fitted=pd.Series(fitted, index=frame.index, name="fitted"),
         resid=pd.Series(frame.y - fitted, index=frame.index, name="resid"), theta=theta,
-        converged=opt.converged, singular=singular, nobs=frame.n, optsummary=opt,
+        converged=converged, singular=singular, nobs=frame.n, optsummary=opt,
         n_levels={name: m.shape[0] for name, m in ranef.items()}, system=system, frame=frame,
+        residual=residual, residual_z=z,
     )
 
 

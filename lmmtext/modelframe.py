@@ -9,8 +9,8 @@ refit (bootstrap, profile, leave-one-group-out) never parses the formula again.
 Variables are evaluated as R evaluates them: a name is a column of the data,
 else a name where :func:`lmmtext.lmm` was called (the caller's own functions
 and constants), else one of R's functions that this module provides (``log``,
-``exp``, ``sqrt``, ``abs``, ``log2``, ``log10``, ``log1p``, ``I``, ``factor``,
-``scale``, ``center``, ``C``); ``^`` is a power.  ``scale`` divides by the
+``exp``, ``sqrt``, ``abs``, ``log2``, ``log10``, ``log1p``, ``sin``, ``cos``, ``tan``,
+the constant ``pi``, ``I``, ``factor``, ``scale``, ``center``, ``C``); ``^`` is a power.  ``scale`` divides by the
 sample standard deviation (``n - 1``), as R's.  Their centres and spreads are
 those of the fitting data and are reused, not recomputed, on new data.
 
@@ -135,7 +135,8 @@ class _Transforms:
     def namespace(self) -> dict[str, Any]:
         return {
             "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "log2": np.log2,
-            "log10": np.log10, "log1p": np.log1p, "I": lambda x: x, "factor": _factor,
+            "log10": np.log10, "log1p": np.log1p, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+            "pi": np.pi, "I": lambda x: x, "factor": _factor,
             "C": _factor, "scale": self.scale, "center": self.center,
         }
 
@@ -223,8 +224,8 @@ def _evaluate(text: str, data: pd.DataFrame, caller: Mapping, memory: list, fitt
             ) from None
         raise ValueError(
             f"unknown variable or function {name!r} in {text!r}: not a column of the data, not defined "
-            "where lmm was called, and not one of log, exp, sqrt, abs, log2, log10, log1p, I, factor, "
-            "scale, center, C"
+            "where lmm was called, and not one of log, exp, sqrt, abs, log2, log10, log1p, sin, cos, "
+            "tan, pi, I, factor, scale, center, C"
         ) from None
     except KeyError as exc:
         raise ValueError(f"{text!r} names column {exc.args[0]!r}, which the data do not have") from None
