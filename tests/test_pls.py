@@ -95,3 +95,56 @@ def test_zero_theta_is_allowed_in_the_criterion():
     system = pls.PLS(X, y, terms)
     value = system.objective(np.array([0.0, 0.5, 0.0]), reml=False)
     assert np.isfinite(value)
+
+
+def small_system(rng, reml_offset=0.0):
+    """A vector term and a crossed scalar term, small enough for the dense criterion."""
+    n = 90
+    g, h = rng.integers(7, size=n), rng.integers(4, size=n)
+    x = rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x])
+    y = reml_offset + X @ [1.0, 2.0] + rng.normal(size=7)[g] + 0.3 * rng.normal(size=7)[g] * x + rng.normal(size=n)
+    terms = [term("g", g, np.column_stack([np.ones(n), x]), ("Intercept", "x")), term("h", h, np.ones(n), ("Intercept",))]
+    return X, y, terms
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_dense_criterion_equals_blocked_criterion(reml, monkeypatch):
+    X, y, terms = small_system(np.random.default_rng(7))
+    dense = pls.PLS(X, y, terms)
+    assert dense.has_gradient
+    monkeypatch.setattr(pls, "DENSE_CRITERION_MAX", 0)
+    blocked = pls.PLS(X, y, terms)
+    assert not blocked.has_gradient
+    for theta in (np.array([0.8, -0.3, 0.5, 1.2]), np.array([0.0, 0.4, 0.0, 0.0]), np.array([-0.5, 0.2, 0.1, 2.0])):
+        np.testing.assert_allclose(dense.objective(theta, reml), blocked.objective(theta, reml), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_exact_gradient_equals_central_differences(reml):
+    X, y, terms = small_system(np.random.default_rng(8))
+    system = pls.PLS(X, y, terms)
+    theta = np.array([0.8, -0.3, 0.5, 1.2])
+    value, gradient = system.objective_gradient(theta, reml)
+    assert value == system.objective(theta, reml)
+    h = 1e-5
+    numeric = [(system.objective(theta + h * e, reml) - system.objective(theta - h * e, reml)) / (2 * h)
+               for e in np.eye(theta.size)]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-7)
+
+
+def test_criterion_of_a_response_far_from_zero_is_not_noisy():
+    # y and y + 10^4 differ by X beta, so their criteria are equal; the raw y'y of the shifted
+    # response would cost ~8 digits in r^2 without the least-squares shift.
+    X, y, terms = small_system(np.random.default_rng(9))
+    near, far = pls.PLS(X, y, terms), pls.PLS(X, y + 1e4, terms)
+    theta = np.array([0.8, -0.3, 0.5, 1.2])
+    np.testing.assert_allclose(far.objective(theta, True), near.objective(theta, True), rtol=1e-13)
+    np.testing.assert_allclose(far.solve(theta, True).beta - near.solve(theta, True).beta, [1e4, 0.0], atol=1e-9)
+
+
+def test_single_threaded_blas_limits_every_blas_library_to_one_thread():
+    from threadpoolctl import threadpool_info
+
+    with pls.single_threaded_blas():
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}
