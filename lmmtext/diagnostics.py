@@ -56,6 +56,18 @@ def _check_fit(fit: Any, name: str = "fit") -> None:
         raise TypeError(f"{name} must be a fit from lmmtext.lmm (an LmmResult), got {type(fit).__name__}")
 
 
+def _check_plain(fit: Any, what: str) -> None:
+    """``what`` assumes ``cov(e) = sigma^2 W^{-1}`` and at least one random-effects term."""
+    _check_fit(fit)
+    if getattr(fit, "residual", None) is not None:
+        raise ValueError(
+            f"{what} assumes independent errors, cov(e) = sigma^2 W^-1 (lme4's model); this fit has a "
+            "residual structure (Chapter 15), which it does not take into account yet"
+        )
+    if not fit.frame.terms:
+        raise ValueError(f"{what} needs a model with a random-effects term such as (1 | g)")
+
+
 def _check_rng(rng: Any) -> None:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
@@ -113,7 +125,8 @@ def conditional_residuals(fit: LmmResult, type: str = "response", scaled: bool =
     TypeError
         If ``fit`` is not an :class:`~lmmtext.lmm.LmmResult`.
     ValueError
-        If ``type`` is not one of the two.
+        If ``type`` is not one of the two, or a Pearson or scaled residual is
+        asked of a fit with a residual structure (Chapter 15).
 
     Examples
     --------
@@ -126,6 +139,8 @@ def conditional_residuals(fit: LmmResult, type: str = "response", scaled: bool =
     _check_fit(fit)
     if type not in ("response", "pearson"):
         raise ValueError(f"type must be 'response' or 'pearson', got {type!r}")
+    if type == "pearson" or scaled:
+        _check_plain(fit, "Pearson and scaled residuals")
     r = fit.resid.to_numpy().copy()
     if type == "pearson":
         r = r * np.sqrt(_weights(fit.frame))
@@ -167,6 +182,9 @@ def marginal_residuals(fit: LmmResult, scaled: bool = False) -> pd.Series:
     ------
     TypeError
         If ``fit`` is not an :class:`~lmmtext.lmm.LmmResult`.
+    ValueError
+        If ``scaled`` and the fit has a residual structure (Chapter 15) or no
+        random-effects term.
 
     References
     ----------
@@ -190,6 +208,7 @@ def marginal_residuals(fit: LmmResult, scaled: bool = False) -> pd.Series:
     frame = fit.frame
     xi = frame.y - frame.X @ fit.fixef.to_numpy()
     if scaled:
+        _check_plain(fit, "the scaled marginal residual")
         with single_threaded_blas():
             xi = _whiten(frame, fit.theta, fit.sigma2, xi)
     return pd.Series(xi, index=frame.index, name="scaled marginal residual" if scaled
@@ -296,7 +315,7 @@ def simulate_ranef(fit: LmmResult, n_sim: int, rng: np.random.Generator) -> dict
     TypeError
         If ``fit`` is not a fit, ``n_sim`` not an integer or ``rng`` not a Generator.
     ValueError
-        If ``n_sim < 1``.
+        If ``n_sim < 1``, or the fit has a residual structure (Chapter 15).
 
     Examples
     --------
@@ -307,7 +326,7 @@ def simulate_ranef(fit: LmmResult, n_sim: int, rng: np.random.Generator) -> dict
     >>> sims["Subject"].shape
     (50, 18, 2)
     """
-    _check_fit(fit)
+    _check_plain(fit, "simulate_ranef")
     n_sim = _check_count(n_sim, "n_sim")
     _check_rng(rng)
     blup = _BlupMap(fit)
@@ -445,8 +464,9 @@ def influence_groups(fit: LmmResult, group: str | None = None, levels: Any = Non
         If ``fit`` is not an :class:`~lmmtext.lmm.LmmResult`.
     ValueError
         If ``group`` is not a grouping factor of the fit, a level is not one of
-        its levels, or a refit is impossible (e.g. the level held every row of
-        a level of a fixed-effect factor, or the factor has two levels).
+        its levels, a refit is impossible (e.g. the level held every row of
+        a level of a fixed-effect factor, or the factor has two levels), or
+        the fit has a residual structure (Chapter 15).
 
     References
     ----------
@@ -461,7 +481,7 @@ def influence_groups(fit: LmmResult, group: str | None = None, levels: Any = Non
     >>> infl.cooks_distance.idxmax(), round(float(infl.delta_fixef.loc["E", "Intercept"]), 1)
     ('E', -14.5)
     """
-    _check_fit(fit)
+    _check_plain(fit, "influence_groups")
     frame = fit.frame
     group = frame.terms[0].name if group is None else group
     codes, all_levels = _group_codes(frame, group)
@@ -699,7 +719,8 @@ def compare(*fits: Any, refit_ml: bool = True, names: Any = None) -> Comparison:
         if "REML" in methods:
             refitted = True
             fits = [f if f.method == "ML" else
-                    (fit_frame(f.frame, "ML") if isinstance(f, LmmResult) else _fit_ols(f.frame, "ML"))
+                    (fit_frame(f.frame, "ML", residual=f.residual) if isinstance(f, LmmResult)
+                     else _fit_ols(f.frame, "ML"))
                     for f in fits]
         criterion = "ML"
     else:
@@ -837,6 +858,7 @@ def _design(fit_or_model: Any, data: Any, term: str, caller: Mapping) -> _Design
 
     if isinstance(fit_or_model, LmmResult):
         fit = fit_or_model
+        _check_plain(fit, "power_simulation")
         if data is None:
             frame = fit.frame
         else:
@@ -956,7 +978,8 @@ def power_simulation(fit_or_model: LmmResult | AssumedModel, data: pd.DataFrame 
         If ``term`` is not a fixed effect, ``n_sim < 1``, ``alpha`` is not in
         (0, 1), ``ddf`` is not a known test, the assumed model does not match
         the formula (a missing fixed effect or grouping factor, a covariance of
-        the wrong size or not positive semi-definite, ``sigma2 <= 0``).
+        the wrong size or not positive semi-definite, ``sigma2 <= 0``), or the
+        fit has a residual structure (Chapter 15).
 
     Examples
     --------

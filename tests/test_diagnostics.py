@@ -459,3 +459,20 @@ def test_diagnostic_figures(fits):
         plot_resid_fitted(fit, group="school", levels=["0"])
     with pytest.raises(ValueError, match="grouping factors"):
         plot_resid_fitted(fit, group="sex")
+
+
+def test_fits_with_a_residual_structure_are_refused_where_v_is_assumed():
+    from lmmtext.residual import AR1
+
+    s = load_sleepstudy()
+    fit = lmm("Reaction ~ Days + (1 | Subject)", s, residual=AR1("Subject"))
+    assert conditional_residuals(fit).shape == (180,)  # the response residual needs no V
+    assert marginal_residuals(fit).shape == (180,)
+    for call in (lambda: conditional_residuals(fit, "pearson"), lambda: marginal_residuals(fit, scaled=True),
+                 lambda: simulate_ranef(fit, 2, np.random.default_rng(1)), lambda: influence_groups(fit),
+                 lambda: power_simulation(fit, None, "Days", 2, np.random.default_rng(1))):
+        with pytest.raises(ValueError, match="residual structure"):
+            call()
+    plain = lmm("Reaction ~ Days + (1 | Subject)", s)
+    cmp = compare(plain, fit)  # ML refits keep the AR(1) structure: one more parameter
+    assert cmp.fits[1].residual is not None and cmp.table["npar"].tolist() == [4, 5]
