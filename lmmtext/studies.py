@@ -61,16 +61,20 @@ def load_study(name: str) -> pd.DataFrame:
     The shipped studies (script in ``studies/``, seed, settings):
 
     ``fixed_size``
-        ``studies/fixed_effects_size.py``, seed 10.  Size at the 5% level of the
-        tests of one fixed effect (Chapter 10): Wald z, likelihood ratio
-        (chi-square, ML), Satterthwaite t and Kenward-Roger t, under the null
-        hypothesis, for balanced random-slope designs with a = 4, 6, 10, 18 and
-        40 subjects, 10 occasions each; one row per (a, method) with the
-        rejection rate, its Monte Carlo standard error and the number of
-        simulated data sets.  See the script's docstring for the model.
+        ``studies/fixed_effects_size.py``, seed 10, 1,000 data sets per setting.
+        Size at the 5% level of four tests of the slope in a random-slope model
+        (Chapter 10): Wald z, likelihood ratio (chi-square, ML), Satterthwaite t
+        and Kenward-Roger t, under the null hypothesis, for a = 4, 6, 10 and 20
+        subjects, in a balanced design (days 0-9) and an unbalanced one (3 to 10
+        days); one row per (design, a, method) with the rejection rate, its Monte
+        Carlo standard error, the number of data sets, the mean denominator df
+        and the shares of singular and of non-converged REML fits.  The model is
+        in the script's docstring.
 
     Examples
     --------
+    >>> load_study("fixed_size").columns.tolist()[:5]
+    ['design', 'a', 'method', 'rejection', 'mcse']
     >>> load_study("no such study")
     Traceback (most recent call last):
     ...
