@@ -818,12 +818,14 @@ def _convergence_message(scaled: float, min_eigenvalue: float) -> tuple[bool, st
     return False, "The fit did not converge: " + "; and ".join(problems) + ". " + advice
 
 
-def optimize_theta(system: PLS, reml: bool) -> OptSummary:
+def optimize_theta(system: PLS, reml: bool, start: np.ndarray | None = None) -> OptSummary:
     """Minimise the profiled deviance (ML) or REML criterion of ``system`` over ``theta``.
 
-    Chapter 11, "How ``lmm`` fits a model".  Three phases:
+    Chapter 11, "How ``lmm`` fits a model".  Phases:
 
-    1. L-BFGS from ``T_k = I`` (lme4's start) with central-difference gradients,
+    1. L-BFGS from ``start`` (default ``T_k = I``, lme4's start; a refit, e.g. a
+       bootstrap replicate, may start from the original fit's ``theta``) with the
+       exact gradient where :attr:`PLS.has_gradient`, else forward differences,
        over all of ``R^m``: a column of ``T_k`` and its negative give the same
        covariance, so the lower bound on the diagonal is only a choice of sign
        (see :class:`OptSummary`).  Every face of the boundary (a zero variance,
@@ -833,8 +835,9 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
     2. Flip column signs so that each diagonal element is nonnegative, and set a
        diagonal element below :data:`SINGULAR_TOL` to exactly 0 if that does
        not raise the criterion (a variance on the boundary is reported as 0).
-    3. Newton steps with a finite-difference gradient and Hessian until the
-       step is below ``1e-8`` (relative, or absolute near 0): the stopping rule
+    3. Newton steps (the exact gradient and its forward-difference Hessian, or
+       central differences of the criterion for both) until the step is below
+       ``1e-8`` (relative, or absolute near 0): the stopping rule
        does not loosen as the criterion grows with ``n``.  Where the Hessian has
        a negative eigenvalue (a saddle, e.g. ``theta_k = 0`` of a scalar term,
        where the gradient vanishes by symmetry although the optimum is inside),
@@ -851,8 +854,23 @@ def optimize_theta(system: PLS, reml: bool) -> OptSummary:
     little on them, and on a busy machine OpenBLAS's spin-waiting threads made a
     3,000-observation crossed fit 50-100 times slower (measured on the book's
     2-core machines).
+
+    Parameters
+    ----------
+    system : PLS
+    reml : bool
+        Minimise the REML criterion (else the ML deviance).
+    start : ndarray, optional
+        Starting ``theta``; default :meth:`PLS.theta_start`.
+
+    Returns
+    -------
+    OptSummary
+        ``theta_final``, ``objective_final``, the convergence checks and their message.
     """
-    start = system.theta_start()
+    start = system.theta_start() if start is None else np.array(start, dtype=float)
+    if start.shape != system.theta_start().shape:
+        raise ValueError(f"start has shape {start.shape}, theta has {system.theta_start().shape}")
     lower = system.theta_lower()
     upper = np.full_like(lower, np.inf)
     diag = system.diagonal_mask()

@@ -271,3 +271,17 @@ def test_fit_stopped_short_of_the_optimum_is_not_converged(monkeypatch):
     assert not opt.converged and not fit.converged
     assert opt.scaled_gradient > pls.GRAD_TOL
     assert opt.message.startswith("The fit did not converge: the optimiser stopped where the criterion still falls")
+
+
+def test_refit_from_the_optimum_reaches_it_again_in_fewer_evaluations():
+    fit = _fit("sleepstudy_REML")
+    cold = pls.optimize_theta(fit.system, True)
+    warm = pls.optimize_theta(fit.system, True, start=fit.theta)
+    np.testing.assert_array_equal(warm.theta_start, fit.theta)
+    np.testing.assert_allclose(warm.objective_final, cold.objective_final, rtol=1e-13)
+    assert warm.converged and warm.n_evaluations < cold.n_evaluations
+
+
+def test_start_of_the_wrong_length_raises():
+    with pytest.raises(ValueError, match=r"start has shape \(2,\), theta has \(3,\)"):
+        pls.optimize_theta(_fit("sleepstudy_REML").system, True, start=np.ones(2))
