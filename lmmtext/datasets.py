@@ -159,7 +159,7 @@ __all__.append("load_pastes")
 
 def _read_factors(name: str, levels: dict[str, list[str] | None],
                   dtype: dict[str, type] | None = None) -> pd.DataFrame:
-    """Read a CSV whose factor columns get R's levels: given, or ``None`` for numeric labels in numeric order."""
+    """Read a CSV; factor columns get R's levels (given, or ``None``: numeric labels in numeric order)."""
     with resources.files("lmmtext").joinpath("data", name).open("r", encoding="utf-8") as fh:
         frame = pd.read_csv(fh, dtype={c: str for c in levels} | (dtype or {}))
     for col, order in levels.items():

@@ -731,7 +731,8 @@ def compare(*fits: Any, refit_ml: bool = True, names: Any = None) -> Comparison:
         if criterion == "REML":
             first = fits[0]
             for k, f in enumerate(fits[1:], start=2):
-                if list(f.fixef.index) != list(first.fixef.index) or not np.allclose(f.frame.X, first.frame.X):
+                same = list(f.fixef.index) == list(first.fixef.index) and np.allclose(f.frame.X, first.frame.X)
+                if not same:
                     raise ValueError(
                         f"models 1 and {k} have different fixed effects: their REML criteria are "
                         "likelihoods of different error contrasts and cannot be compared; pass "
@@ -879,7 +880,8 @@ def _design(fit_or_model: Any, data: Any, term: str, caller: Mapping) -> _Design
     elif isinstance(fit_or_model, AssumedModel):
         model = fit_or_model
         if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"data must be a pandas DataFrame (the planned design), got {type(data).__name__}")
+            raise TypeError(f"data must be a pandas DataFrame (the planned design), "
+                            f"got {type(data).__name__}")
         if model.method not in ("REML", "ML"):
             raise ValueError(f"method must be 'REML' or 'ML', got {model.method!r}")
         parsed = parse_formula(model.formula)

@@ -646,7 +646,8 @@ def plot_qq_ranef(fit: Any, rng: Any, *, n_sim: int = 200, level: float = 0.95) 
         sim = np.sort(sims[name][:, :, k], axis=1)
         q = stats.norm.ppf(_ppoints(b.size))
         ax.fill_between(q, np.quantile(sim, lo, axis=0), np.quantile(sim, hi, axis=0), color="tab:blue",
-                        alpha=0.2, lw=0, label=f"모의 BLUP {level:.0%} 띠 · simulated BLUPs, {level:.0%} band")
+                        alpha=0.2, lw=0,
+                        label=f"모의 BLUP {level:.0%} 띠 · simulated BLUPs, {level:.0%} band")
         sd = float(np.sqrt(fit.covariance[name].loc[col, col]))
         ax.plot(q, sd * q, "--", color="0.4", lw=1, label="$N(0, \\hat\\sigma_b^2)$")
         ax.plot(q, b, "o", ms=3, color="tab:blue", label="BLUP")

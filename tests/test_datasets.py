@@ -76,8 +76,7 @@ def test_loaders_return_fresh_frames():
 
 
 # -- mlmRev's Exam and ScotsSec -----------------------------------------------------------------
-# R 4.2.2, mlmRev 1.0-8:  str(Exam); str(ScotsSec); levels(...) of each factor;
-#   colMeans(Exam[, c("normexam", "schavg", "standLRT")]); colSums(ScotsSec[, c("verbal", "attain", "social")])
+# R 4.2.2, mlmRev 1.0-8:  str(Exam); str(ScotsSec); levels(...) of each factor
 MLMREV_FACTORS = {
     "load_exam": {
         "school": (65, ["1", "2", "3"], ["63", "64", "65"]),
