@@ -255,3 +255,83 @@ def load_scotssec() -> pd.DataFrame:
 
 
 __all__ += ["load_exam", "load_scotssec"]
+
+
+# -- nlme: longitudinal data with serial correlation or unequal variances (Chapter 15) -----
+_NLME_SOURCE = (
+    "Pinheiro, J. C. and Bates, D. M. (2000), *Mixed-Effects Models in S and S-PLUS*, "
+    "Springer; as distributed in the R package nlme 3.1-162 (Pinheiro, Bates and R Core; "
+    "GPL (>= 2)), exported with ``write.csv`` from R 4.2.2 by ``tests/r/nlme_residual.R``"
+)
+
+
+def load_bodyweight() -> pd.DataFrame:
+    """Body weights of 16 rats on three diets, measured over 64 days (nlme's ``BodyWeight``).
+
+    Columns: ``weight`` (g), ``Time`` (days: 1, 8, 15, 22, 29, 36, 43, 44, 50,
+    57, 64; unequally spaced), ``Rat`` (categorical, ``"1"``-``"16"`` in numeric
+    order; nlme orders the levels by mean weight, which changes no fit) and
+    ``Diet`` (categorical, ``"1"``, ``"2"``, ``"3"``).  176 rows.  Used in
+    Chapter 15 (continuous-time AR(1) errors).
+
+    Source: Hand, D. J. and Crowder, M. J. (1996), *Practical Longitudinal Data
+    Analysis*, Chapman and Hall, table A.2; {source}.
+
+    Examples
+    --------
+    >>> d = load_bodyweight()
+    >>> d.shape, d["Rat"].nunique(), d["Time"].unique()[:3].tolist()
+    ((176, 4), 16, [1, 8, 15])
+    """
+    return _read_factors("bodyweight.csv", {"Rat": None, "Diet": ["1", "2", "3"]}, {"weight": float})
+
+
+def load_ovary() -> pd.DataFrame:
+    """Counts of large ovarian follicles of 11 mares over their estrus cycles (nlme's ``Ovary``).
+
+    Columns: ``Mare`` (categorical, ``"1"``-``"11"`` in numeric order),
+    ``Time`` (time in the estrus cycle, scaled so that ovulation is at 0 and 1),
+    ``follicles`` (number of follicles larger than 10 mm).  308 rows, rows in
+    time order within each mare, equally spaced in days.  Used in Chapter 15
+    (AR(1) errors).
+
+    Source: Pierson, R. A. and Ginther, O. J. (1987), Follicular population
+    dynamics during the estrous cycle of the mare, *Animal Reproduction Science*
+    14, 219-231; {source}.
+
+    Examples
+    --------
+    >>> d = load_ovary()
+    >>> d.shape, d["Mare"].nunique()
+    ((308, 3), 11)
+    """
+    return _read_factors("ovary.csv", {"Mare": None}, {"follicles": float})
+
+
+def load_orthodont() -> pd.DataFrame:
+    """Distance from the pituitary to the pterygomaxillary fissure in 27 children (nlme's ``Orthodont``).
+
+    Columns: ``distance`` (mm), ``age`` (8, 10, 12, 14 years), ``Subject``
+    (categorical, ``"F01"``-``"F11"``, ``"M01"``-``"M16"``, sorted), ``Sex``
+    (categorical, ``"Male"``, ``"Female"``: nlme's level order, so ``Male`` is
+    the reference level and the first level of a ``VarIdent`` structure).
+    108 rows.  Used in Chapter 15 (unequal error variances).
+
+    Source: Potthoff, R. F. and Roy, S. N. (1964), A generalized multivariate
+    analysis of variance model useful especially for growth curve problems,
+    *Biometrika* 51, 313-326; {source}.
+
+    Examples
+    --------
+    >>> d = load_orthodont()
+    >>> d.shape, d["Sex"].cat.categories.tolist()
+    ((108, 4), ['Male', 'Female'])
+    """
+    frame = _read_factors("orthodont.csv", {"Sex": ["Male", "Female"]}, {"distance": float})
+    frame["Subject"] = pd.Categorical(frame["Subject"], categories=sorted(frame["Subject"].unique()))
+    return frame
+
+
+for _f in (load_bodyweight, load_ovary, load_orthodont):
+    _f.__doc__ = _f.__doc__.replace("{source}", _NLME_SOURCE)
+__all__ += ["load_bodyweight", "load_ovary", "load_orthodont"]

@@ -536,8 +536,9 @@ def _optimize_residual(frame: ModelFrame, residual: BoundResidual, reml: bool) -
             A, logdet = _whitening(frame, residual, x[m:])
             return _transformed_system(frame, A).objective(x[:m], reml) + logdet
 
-        bounds = scipy.optimize.Bounds(np.concatenate([lower, np.full(residual.n_params, -np.inf)]),
-                                       np.full(start.size, np.inf))
+        z_lo, z_hi = residual.bounds()
+        bounds = scipy.optimize.Bounds(np.concatenate([lower, z_lo]),
+                                       np.concatenate([np.full(lower.size, np.inf), z_hi]))
         res = scipy.optimize.minimize(joint, start, method="L-BFGS-B", jac="3-point", bounds=bounds,
                                       options={"ftol": 1e-10, "gtol": 1e-5, "maxiter": 200})
         z0 = res.x[m:]
@@ -548,8 +549,34 @@ def _optimize_residual(frame: ModelFrame, residual: BoundResidual, reml: bool) -
         return _inner(frame, residual, z, reml).criterion
 
     res = scipy.optimize.minimize(profiled, z0, method="L-BFGS-B", jac="3-point",
+                                  bounds=scipy.optimize.Bounds(*residual.bounds()),
                                   options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 200})
     return res.x if res.fun <= profiled(z0) else z0
+
+
+#: A correlation parameter within this distance of 1 (or of 0 for CAR1) is reported as on the boundary.
+PHI_EDGE = 1e-3
+
+
+def _residual_boundary(params: dict[str, dict[str, float]]) -> list[str]:
+    """Plain-words warnings for residual parameters at the edge of their range (Chapter 15)."""
+    out = []
+    for kind, values in params.items():
+        if kind in ("AR1", "CAR1"):
+            phi = values["phi"]
+            if abs(phi) > 1 - PHI_EDGE:
+                out.append(
+                    f"the {kind} correlation phi is estimated as {phi:.7f}, at the edge of its range: "
+                    "errors within a group are almost perfectly correlated, which a random intercept "
+                    "of that group would also explain; compare the fit without one of the two"
+                )
+            elif kind == "CAR1" and phi < PHI_EDGE:
+                out.append(f"the CAR1 correlation phi is estimated as {phi:.2e}, at 0: drop the structure")
+        else:
+            small = [level for level, ratio in values.items() if ratio < PHI_EDGE]
+            if small:
+                out.append(f"the VarIdent ratio of level(s) {small} is estimated as almost 0")
+    return out
 
 
 def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2,
@@ -575,6 +602,9 @@ def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2,
         system, opt, theta = inner.system, inner.opt, inner.theta
         sol = system.solve(theta, reml)
     logdet = inner.logdet
+    if residual is not None:
+        for message in _residual_boundary(residual.params(z)):
+            warnings.warn(f"{formula!r}: {message}", UserWarning, stacklevel=stacklevel)
     singular = bool(np.any(theta[system.diagonal_mask()] < SINGULAR_TOL)) if terms else False
     converged = True if opt is None else opt.converged
     if not converged:

@@ -141,6 +141,18 @@ class BoundResidual:
                 out.append(np.zeros(p.n_params))
         return np.concatenate(out) if out else np.zeros(0)
 
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Box bounds on ``z`` that keep ``W`` numerically positive definite.
+
+        ``|phi| <= tanh 8 = 1 - 2e-7`` (AR1), ``phi`` between ``1e-9`` and
+        ``1 - 1e-9`` (CAR1), ratios between ``e^-15`` and ``e^15``.  An estimate
+        on such a bound is reported by :func:`lmmtext.lmm.fit_frame` as a
+        parameter at the edge of its range.
+        """
+        limits = {AR1: 8.0, CAR1: 20.0, VarIdent: 15.0}
+        hi = np.concatenate([np.full(p.n_params, limits[type(p.structure)]) for p in self.pieces])
+        return -hi, hi
+
     def whitening(self, z: np.ndarray) -> tuple[scipy.sparse.csr_array, float]:
         """``A`` with ``A' A = W^{-1}`` and ``log|W|`` (Chapter 15, eq. ``ch15-whitened``)."""
         scale = np.ones(self.n)

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from lmmtext import lmm
-from lmmtext.datasets import load_sleepstudy
+from lmmtext.datasets import load_bodyweight, load_orthodont, load_ovary, load_sleepstudy
 from lmmtext.inference import simulate
 from lmmtext.likelihood import loglik_ml, loglik_reml
 from lmmtext.residual import AR1, CAR1, VarIdent, bind
@@ -33,17 +33,7 @@ DATA = Path(__file__).parent / "data"
 R = json.loads((DATA / "nlme_residual.json").read_text())
 
 
-def bodyweight() -> pd.DataFrame:
-    return pd.read_csv(DATA / "bodyweight.csv", dtype={"Rat": str, "Diet": str})
-
-
-def orthodont() -> pd.DataFrame:
-    d = pd.read_csv(DATA / "orthodont.csv")
-    return d.assign(Sex=pd.Categorical(d["Sex"], categories=["Male", "Female"]))
-
-
-def ovary() -> pd.DataFrame:
-    return pd.read_csv(DATA / "ovary.csv", dtype={"Mare": str})
+bodyweight, orthodont, ovary = load_bodyweight, load_orthodont, load_ovary
 
 
 def assert_matches_nlme(fit, ref: dict) -> None:
@@ -173,7 +163,7 @@ def test_refit_keeps_the_structure():
 
 # -- bad input -------------------------------------------------------------------------------
 def test_car1_repeated_times_are_refused_naming_the_group():
-    d = bodyweight()
+    d = bodyweight().astype({"Rat": str})
     d.loc[1, "Time"] = d.loc[0, "Time"]
     with pytest.raises(ValueError, match=r"group '1' has repeated times in 'Time'"):
         lmm("weight ~ Time + (1 | Rat)", d, residual=CAR1("Time", "Rat"))
@@ -230,3 +220,13 @@ def test_simulate_with_a_structure_needs_the_fits_rows():
     fit = lmm("Reaction ~ Days + (1 | Subject)", s, residual=AR1("Subject"))
     with pytest.raises(ValueError, match="its own rows"):
         simulate(fit, s.iloc[:50], np.random.default_rng(0))
+
+
+def test_phi_at_the_edge_of_its_range_is_reported():
+    # a group constant and almost no noise: the errors of a group are one value, phi -> 1
+    rng = np.random.default_rng(15)
+    g = np.repeat(np.arange(30), 8)
+    y = rng.normal(scale=5.0, size=30)[g] + rng.normal(scale=1e-3, size=240)
+    d = pd.DataFrame({"y": y, "x": np.tile(np.arange(8.0), 30), "g": g.astype(str)})
+    with pytest.warns(UserWarning, match="AR1 correlation phi is estimated as (0.99|1.00).*edge of its range"):
+        lmm("y ~ x", d, residual=AR1("g"))

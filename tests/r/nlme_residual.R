@@ -29,9 +29,9 @@ for (m in c("REML", "ML")) {
 }
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE), "tests/data/nlme_residual.json")
 bw <- as.data.frame(BodyWeight); bw$Rat <- as.character(bw$Rat)
-write.csv(data.frame(weight = bw$weight, Time = bw$Time, Rat = bw$Rat, Diet = as.character(bw$Diet)), "tests/data/bodyweight.csv", row.names = FALSE)
+write.csv(data.frame(weight = bw$weight, Time = bw$Time, Rat = bw$Rat, Diet = as.character(bw$Diet)), "lmmtext/data/bodyweight.csv", row.names = FALSE)
 o <- as.data.frame(Orthodont)
-write.csv(data.frame(distance = o$distance, age = o$age, Subject = as.character(o$Subject), Sex = as.character(o$Sex)), "tests/data/orthodont.csv", row.names = FALSE)
+write.csv(data.frame(distance = o$distance, age = o$age, Subject = as.character(o$Subject), Sex = as.character(o$Sex)), "lmmtext/data/orthodont.csv", row.names = FALSE)
 ov <- as.data.frame(Ovary)
-write.csv(data.frame(Mare = as.character(ov$Mare), Time = ov$Time, follicles = ov$follicles), "tests/data/ovary.csv", row.names = FALSE)
+write.csv(data.frame(Mare = as.character(ov$Mare), Time = ov$Time, follicles = ov$follicles), "lmmtext/data/ovary.csv", row.names = FALSE)
 print(levels(BodyWeight$Diet)); print(levels(Orthodont$Sex)); print(head(Orthodont$Sex)); print(levels(BodyWeight$Rat)[1:5]); print(levels(Ovary$Mare))
