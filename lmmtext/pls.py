@@ -65,8 +65,6 @@ __all__ = ["PLS", "PLSSolution", "OptSummary", "boundary_description", "optimize
 
 #: A diagonal element of ``T`` below this is reported as singular (lme4's ``isSingular`` tol).
 SINGULAR_TOL = 1e-4
-#: Values at which a diagonal element of ``T`` stuck at 0 is probed (see :func:`optimize_theta`).
-BOUNDARY_PROBES = (1e-2, 1e-1)
 #: Blocks below the first term with at most this many entries are stored dense.
 DENSE_MAX = 200_000
 #: Largest ``q + p + 1`` for which the criterion is computed densely, with its exact gradient.
@@ -274,7 +272,8 @@ class _DenseCriterion:
         out = []
         for m in sizes:
             Qm, _ = scipy.linalg.lapack.dtrtrs(L[:m, :m], Y[:m], lower=1, trans=1)
-            out.append(2.0 * np.bincount(self.index, weights=Qm[self.cols, self.rows], minlength=self.n_theta))
+            entries = Qm[self.cols, self.rows]
+            out.append(2.0 * np.bincount(self.index, weights=entries, minlength=self.n_theta))
         return out
 
 
@@ -701,8 +700,9 @@ def _derivatives(
 
     With an exact gradient ``fg``, the Hessian is its forward difference (``m + 1``
     calls for ``m`` parameters; relative error about ``FD_STEP``, which changes
-    neither the Newton step's convergence nor the sign checks).  Without, both come from central differences of the
-    criterion ``fun`` (``2 m^2 + 2 m`` evaluations).
+    neither the Newton step's convergence nor the sign checks).  Without, both
+    come from central differences of the criterion ``fun`` (``2 m^2 + 2 m``
+    evaluations).
     """
     m = theta.size
     h = _fd_steps(theta)
@@ -758,7 +758,9 @@ def _newton_step(g: np.ndarray, H: np.ndarray) -> np.ndarray | None:
     return -scipy.linalg.cho_solve(factor, g)
 
 
-def _line_search(fun: Any, theta: np.ndarray, value: float, step: np.ndarray) -> tuple[np.ndarray, float] | None:
+def _line_search(
+    fun: Any, theta: np.ndarray, value: float, step: np.ndarray
+) -> tuple[np.ndarray, float] | None:
     """The first of ``theta + step / 2^k`` (k = 0..9) that lowers the criterion, or ``None``."""
     t = 1.0
     for _ in range(10):

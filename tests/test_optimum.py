@@ -306,7 +306,8 @@ def test_fit_stopped_short_of_the_optimum_is_not_converged(monkeypatch):
     opt = fit.optsummary
     assert not opt.converged and not fit.converged
     assert opt.scaled_gradient > pls.GRAD_TOL
-    assert opt.message.startswith("The fit did not converge: the optimiser stopped where the criterion still falls")
+    assert opt.message.startswith(
+        "The fit did not converge: the optimiser stopped where the criterion still falls")
 
 
 def test_refit_from_the_optimum_reaches_it_again_in_fewer_evaluations():
