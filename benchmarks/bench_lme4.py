@@ -4,6 +4,7 @@ Run from the repository root (not part of the test suite)::
 
     python benchmarks/bench_lme4.py            # every model, lme4 too if Rscript and lme4 exist
     python benchmarks/bench_lme4.py --quick    # skip the InstEval-sized design (73,421 rows)
+    python benchmarks/bench_lme4.py --profile  # add lmm's CPU ms per fit: frame/PLS()/optimize/solve
 
 Each model is fitted by REML with default settings in both programs, the best wall-clock
 time of ``--repeat`` runs is kept (formula parsing and design building included: the
@@ -20,6 +21,7 @@ by ``benchmarks/bench_lme4.R``, so both programs fit the same numbers.  Without 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -29,6 +31,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +41,11 @@ from bench_lmm import simulate_insteval  # noqa: E402
 
 from lmmtext.datasets import (load_dyestuff, load_dyestuff2, load_pastes, load_penicillin,  # noqa: E402
                               load_sleepstudy)
+import lmmtext.pls as pls  # noqa: E402
 from lmmtext.lmm import lmm  # noqa: E402
+
+# The module, not the function ``lmmtext.lmm`` that the package exports under the same name.
+lmm_module = importlib.import_module("lmmtext.lmm")
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = ROOT / "tests" / "data"
@@ -85,6 +92,59 @@ def time_lmm(formula: str, data: pd.DataFrame, repeat: int) -> dict[str, float]:
             "criterion": fit.reml_criterion}
 
 
+class Breakdown:
+    """CPU time of one ``lmm`` call split into its parts, by wrapping the parts (``--profile``).
+
+    ``PLS()`` is the penalised least-squares system (products of ``Z``, ``X``, ``y``),
+    ``optimize`` the criterion's minimisation, ``solve`` the estimates at the optimum;
+    ``frame`` is everything else: formula parsing, the model frame and design
+    matrices, validation and the result object.
+    """
+
+    PARTS = ("PLS()", "optimize", "solve")
+
+    def __init__(self) -> None:
+        self.cpu = dict.fromkeys(self.PARTS, 0.0)
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def _wrap(self, owner: Any, attr: str, part: str) -> None:
+        original = getattr(owner, attr)
+        cpu = self.cpu
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                cpu[part] += time.process_time() - start
+
+        self._saved.append((owner, attr, original))
+        setattr(owner, attr, timed)
+
+    def __enter__(self) -> Breakdown:
+        self._wrap(pls.PLS, "__init__", "PLS()")
+        self._wrap(lmm_module, "optimize_theta", "optimize")
+        self._wrap(pls.PLS, "solve", "solve")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for owner, attr, original in reversed(self._saved):
+            setattr(owner, attr, original)
+
+
+def breakdown(formula: str, data: pd.DataFrame, repeat: int) -> str:
+    """Per-fit CPU milliseconds of the parts of ``lmm``, as ``frame/PLS()/optimize/solve``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Breakdown() as parts:
+            start = time.process_time()
+            for _ in range(repeat):
+                lmm(formula, data)
+            total = time.process_time() - start
+    frame = total - sum(parts.cpu.values())
+    return "/".join(f"{1e3 * v / repeat:.1f}" for v in (frame, *parts.cpu.values()))
+
+
 def time_lme4(specs: list[tuple[str, str, pd.DataFrame]], repeat: int) -> dict[str, dict]:
     if shutil.which("Rscript") is None:
         return {}
@@ -107,6 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the InstEval-sized design")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--profile", action="store_true",
+                        help="also print lmm's CPU ms per fit: frame/PLS()/optimize/solve")
     args = parser.parse_args()
     specs = models(args.quick)
     with warnings.catch_warnings():
@@ -130,6 +192,8 @@ def main() -> None:
                      f"{ours['criterion'] - ref['criterion']:>11.1e}")
         else:
             line += f"{'-':>9}{'-':>7}{ours['cpu']:>9.4f}{'-':>9}{'-':>7}{ours['cpu_per_wall']:>9.2f}{'-':>11}"
+        if args.profile:
+            line += "  " + breakdown(formula, data, repeat)
         print(line)
 
 
