@@ -333,8 +333,11 @@ class _KenwardRoger:
         V0, V1, V2 = 1.0 + c1 * B, 1.0 - c2 * B, 1.0 - c3 * B
         V0 = 0.0 if abs(V0) < 1e-10 else V0
         ratio = 1.0 if abs(1 - A2 / q) < 1e-14 and abs(V1) < 1e-14 else (1 - A2 / q) / V1
-        rho = ratio**2 * V0 / V2 / q
-        df2 = 4.0 + (q + 2) / (q * rho - 1)
+        # V2 = 0 happens exactly in balanced designs (one-way with A2 = 1/2): rho is then
+        # infinite and df2 = 4, as R's floating point gives in pbkrtest.
+        with np.errstate(divide="ignore"):
+            rho = np.float64(ratio) ** 2 * V0 / np.float64(V2) / q
+            df2 = 4.0 + (q + 2) / (q * rho - 1)
         scaling = 1.0 if abs(df2 - 2) < 1e-2 else df2 * (1 - A2 / q) / (df2 - 2)
         return float(df2), float(scaling)
 
