@@ -69,6 +69,8 @@ SINGULAR_TOL = 1e-4
 DENSE_MAX = 200_000
 #: Largest ``q + p + 1`` for which the criterion is computed densely, with its exact gradient.
 DENSE_CRITERION_MAX = 128
+#: Largest ``n q`` for which the dense criterion forms ``Z`` as a dense array.
+DENSE_Z_MAX = 2_000_000
 #: Largest number of precomputed products kept for one pair of sparse blocks.
 GRAM_MAX = 20_000_000
 
@@ -216,16 +218,21 @@ class _DenseCriterion:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, terms: list[ReMat]) -> None:
-        W = np.column_stack([X, y])
-        Z = scipy.sparse.hstack([t.Z for t in terms]).tocsc()
-        ZtW = np.asarray(Z.T @ W)
-        self.q, self.p = Z.shape[1], X.shape[1]
-        G = np.empty((self.q + W.shape[1],) * 2)
-        G[: self.q, : self.q] = _dense(Z.T @ Z)
-        G[: self.q, self.q:] = ZtW
-        G[self.q:, : self.q] = ZtW.T
-        G[self.q:, self.q:] = W.T @ W
-        self.G = G
+        self.q, self.p = sum(t.q for t in terms), X.shape[1]
+        if X.shape[0] * self.q <= DENSE_Z_MAX:
+            # A few dense products cost less than the overhead of sparse ones at this size.
+            full = np.column_stack([t.Z.toarray() for t in terms] + [X, y])
+            self.G = full.T @ full
+        else:
+            W = np.column_stack([X, y])
+            Z = scipy.sparse.hstack([t.Z for t in terms]).tocsc()
+            ZtW = np.asarray(Z.T @ W)
+            G = np.empty((self.q + W.shape[1],) * 2)
+            G[: self.q, : self.q] = _dense(Z.T @ Z)
+            G[: self.q, self.q:] = ZtW
+            G[self.q:, : self.q] = ZtW.T
+            G[self.q:, self.q:] = W.T @ W
+            self.G = G
         # Where each theta_k sits in Lambda: rows, columns and the index k.
         rows, cols, index, offset, k0 = [], [], [], 0, 0
         for t in terms:
@@ -322,6 +329,21 @@ class PLS:
         self.n, self.p = X.shape
         sizes = [t.n_theta for t in terms]
         self._theta_slices = np.split(np.arange(sum(sizes)), np.cumsum(sizes)[:-1])
+        # The criterion and u are unchanged when y is replaced by y - X beta_0 (beta absorbs
+        # X beta_0).  With beta_0 the least-squares fit, r^2_theta is no longer the small
+        # difference of two large numbers (y'y and the fitted sum of squares), which made the
+        # criterion noisy in its ninth digit when the response is far from 0 (Oxboys' heights).
+        self._beta_ols = scipy.linalg.lstsq(X, y)[0]
+        q_total = sum(t.q for t in terms)
+        self._dense_criterion = (
+            _DenseCriterion(X, y - X @ self._beta_ols, terms)
+            if terms and q_total + self.p + 1 <= DENSE_CRITERION_MAX else None
+        )
+        if self._dense_criterion is None:
+            self._build_blocked(X, y, terms)
+
+    def _build_blocked(self, X: np.ndarray, y: np.ndarray, terms: list[ReMat]) -> None:
+        """The blocks of ``A = [Z X y]'[Z X y]`` in the order of the blocked factorisation."""
         ZtZ = [(t.Z.T @ t.Z).tocoo() for t in terms]
         block_diag = [
             bool(np.all(Zc.row // t.n_cols == Zc.col // t.n_cols)) for t, Zc in zip(terms, ZtZ)
@@ -330,11 +352,6 @@ class PLS:
         order = sorted(range(len(terms)), key=lambda k: (not block_diag[k], -terms[k].q))
         self._order = order
         self._special = bool(terms) and block_diag[order[0]]
-        # The criterion and u are unchanged when y is replaced by y - X beta_0 (beta absorbs
-        # X beta_0).  With beta_0 the least-squares fit, r^2_theta is no longer the small
-        # difference of two large numbers (y'y and the fitted sum of squares), which made the
-        # criterion noisy in its ninth digit when the response is far from 0 (Oxboys' heights).
-        self._beta_ols = scipy.linalg.lstsq(X, y)[0]
         W = np.column_stack([X, y - X @ self._beta_ols])
         Zs = [terms[k].Z for k in order]
         K = len(Zs)
@@ -357,11 +374,6 @@ class PLS:
                 else:
                     A[i, j] = np.ascontiguousarray(_dense(Zi_t @ Zs[j]))
         self._A = A
-        q_total = sum(t.q for t in terms)
-        self._dense_criterion = (
-            _DenseCriterion(X, y - X @ self._beta_ols, terms)
-            if terms and q_total + self.p + 1 <= DENSE_CRITERION_MAX else None
-        )
         # Precomputed products for sparse blocks below a scalar first term.
         self._gram: dict[tuple[int, int], _WeightedGram] = {}
         if self._special and terms[order[0]].n_cols == 1:
@@ -517,7 +529,36 @@ class PLS:
     def solve(self, theta: np.ndarray, reml: bool) -> PLSSolution:
         """``beta``, the spherical ``u``, the random effects ``b = Lambda u`` and the criterion."""
         with single_threaded_blas():
+            if self._dense_criterion is not None:
+                return self._solve_dense(theta, reml)
             return self._solve(theta, reml)
+
+    def _solve_dense(self, theta: np.ndarray, reml: bool) -> PLSSolution:
+        """:meth:`solve` from the dense factor of :class:`_DenseCriterion`.
+
+        With ``L = [[L_O, 0], [l', r]]`` the factor of ``[[O, c], [c', y'y]]``, the
+        penalised normal equations ``O (u, beta) = c`` are solved by ``L_O' (u, beta) = l``.
+        """
+        dense = self._dense_criterion
+        L, _ = dense.factor(theta)
+        logdet_L, logdet_RX, pwrss = dense.log_determinants(L)
+        q, p = dense.q, self.p
+        x = scipy.linalg.solve_triangular(L[:q + p, :q + p], L[-1, :q + p], lower=True, trans="T")
+        beta = x[q:] + self._beta_ols
+        Lxx_inv = scipy.linalg.solve_triangular(L[q:q + p, q:q + p], np.eye(p), lower=True)
+        u = np.split(x[:q], np.cumsum([t.q for t in self.terms])[:-1])
+        b = []
+        fitted = self.X @ beta
+        for term, th, uk in zip(self.terms, self.term_theta(theta), u):
+            T = term.lambda_factor(th)
+            b.append((uk.reshape(-1, T.shape[0]) @ T.T).ravel())
+            fitted = fitted + term.Z @ b[-1]
+        df = self.n - self.p if reml else self.n
+        return PLSSolution(
+            theta=theta, beta=beta, beta_cov_unscaled=Lxx_inv.T @ Lxx_inv, u=u, b=b,
+            pwrss=pwrss, logdet_L=logdet_L, logdet_RX=logdet_RX, sigma2=pwrss / df,
+            objective=self._criterion(logdet_L, logdet_RX, pwrss, reml), fitted=fitted,
+        )
 
     def _solve(self, theta: np.ndarray, reml: bool) -> PLSSolution:
         f = self._factor(theta)

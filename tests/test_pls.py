@@ -148,3 +148,25 @@ def test_single_threaded_blas_limits_every_blas_library_to_one_thread():
 
     with pls.single_threaded_blas():
         assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_dense_solution_equals_blocked_solution(reml, monkeypatch):
+    X, y, terms = small_system(np.random.default_rng(10))
+    theta = np.array([0.8, -0.3, 0.5, 1.2])
+    dense = pls.PLS(X, y, terms).solve(theta, reml)
+    monkeypatch.setattr(pls, "DENSE_CRITERION_MAX", 0)
+    blocked = pls.PLS(X, y, terms).solve(theta, reml)
+    for field in ("beta", "beta_cov_unscaled", "fitted"):
+        np.testing.assert_allclose(getattr(dense, field), getattr(blocked, field), rtol=1e-10, atol=1e-12)
+    for a, b in zip(dense.u + dense.b, blocked.u + blocked.b):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose([dense.pwrss, dense.logdet_L, dense.logdet_RX, dense.objective],
+                               [blocked.pwrss, blocked.logdet_L, blocked.logdet_RX, blocked.objective], rtol=1e-12)
+
+
+def test_dense_gram_matrix_equals_the_sparse_one(monkeypatch):
+    X, y, terms = small_system(np.random.default_rng(11))
+    dense_products = pls._DenseCriterion(X, y, terms).G
+    monkeypatch.setattr(pls, "DENSE_Z_MAX", 0)
+    np.testing.assert_allclose(pls._DenseCriterion(X, y, terms).G, dense_products, rtol=1e-13, atol=1e-12)
