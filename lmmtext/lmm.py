@@ -693,8 +693,36 @@ def _level_blocks(Ya: Any, Yb: Any, sa: int, sb: int, n_levels: int) -> np.ndarr
     return np.einsum("rli,rlj->lij", A, B)
 
 
+def _dense_conditional_variances(fit: LmmResult) -> dict[str, np.ndarray]:
+    """``sigma^2 Lambda (L L')^{-1} Lambda'`` from the dense factor of a small system, level blocks."""
+    system = fit.system
+    dense = system._dense_criterion
+    L, _ = dense.factor(fit.theta)
+    q = dense.q
+    Linv = scipy.linalg.solve_triangular(L[:q, :q], np.eye(q), lower=True)
+    lam = dense._lambda(fit.theta)
+    B = lam @ Linv.T
+    C = fit.sigma2 * B @ B.T
+    offsets = np.concatenate([[0], np.cumsum([t.q for t in system.terms])])
+    by_factor: dict[str, list[int]] = {}
+    for k, term in enumerate(system.terms):
+        by_factor.setdefault(term.name, []).append(k)
+    out = {}
+    for name, ks in by_factor.items():
+        n_levels = system.terms[ks[0]].n_levels
+        cols = np.concatenate([
+            (offsets[k] + system.terms[k].n_cols * np.arange(n_levels)[:, None]
+             + np.arange(system.terms[k].n_cols)) for k in ks], axis=1)  # (levels, s_total)
+        out[name] = C[cols[:, :, None], cols[:, None, :]]
+    return out
+
+
 def _conditional_variances(fit: LmmResult) -> dict[str, np.ndarray]:
     system = fit.system
+    if not system.terms:
+        return {}
+    if getattr(system, "_dense_criterion", None) is not None:
+        return _dense_conditional_variances(fit)
     f = system._factor(fit.theta)
     K, order, special = system._K, system._order, system._special
     position = {k: pos for pos, k in enumerate(order)}
