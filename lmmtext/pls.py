@@ -604,16 +604,20 @@ class OptSummary:
     """What the optimiser did and how close to the optimum it ended (MixedModels.jl's ``optsummary``).
 
     The convergence record follows lme4's ``checkConv`` (Chapter 11, "How ``lmm``
-    fits a model"): the gradient and the Hessian of the criterion at ``theta_final``,
-    by central finite differences.  ``lower`` and ``upper`` are lme4's bounds (0
-    for the diagonal of each ``T_k``).  The bound on a diagonal element is not a
-    constraint on the model, only a choice of sign: ``Sigma_k = sigma^2 T_k T_k'``
+    fits a model"): the gradient of the criterion at ``theta_final`` (exact for
+    small models, else by central differences) and its Hessian (by differences of
+    the gradient or of the criterion).  ``lower`` and ``upper`` are lme4's bounds
+    (0 for the diagonal of each ``T_k``).  The bound on a diagonal element is not
+    a constraint on the model, only a choice of sign: ``Sigma_k = sigma^2 T_k T_k'``
     does not change when a column of ``T_k`` changes sign, so the optimiser works
     over all of ``R^m`` and returns the representative with a nonnegative
     diagonal.  No component is therefore held at a bound, and the projected
     gradient is the whole gradient: a diagonal element at 0 whose derivative is
     not 0 is not an optimum, because the same covariance with that column's sign
-    flipped has a descent direction into the interior.
+    flipped has a descent direction into the interior.  The exception is a fit
+    on a face of the boundary found by the face search of :func:`optimize_theta`
+    (``free`` is then not all True): the diagonal elements held at 0 there are
+    left out of the gradient and the Hessian.
 
     Attributes
     ----------
