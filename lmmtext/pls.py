@@ -508,7 +508,10 @@ class PLS:
         dense = self._dense_criterion
         if dense is None:
             raise ValueError("internal error: no exact gradient for a system this large")
-        L, DGq = dense.factor(theta)
+        try:
+            L, DGq = dense.factor(theta)
+        except np.linalg.LinAlgError:  # rounding at extreme theta; the line search steps back
+            return np.inf, np.zeros(theta.size)
         logdet_L, logdet_RX, pwrss = dense.log_determinants(L)
         q, size = dense.q, L.shape[0]
         if reml:

@@ -170,3 +170,12 @@ def test_dense_gram_matrix_equals_the_sparse_one(monkeypatch):
     dense_products = pls._DenseCriterion(X, y, terms).G
     monkeypatch.setattr(pls, "DENSE_Z_MAX", 0)
     np.testing.assert_allclose(pls._DenseCriterion(X, y, terms).G, dense_products, rtol=1e-13, atol=1e-12)
+
+
+def test_criterion_and_gradient_are_infinite_where_the_factor_breaks_down():
+    # At theta ~ 1e9 the penalised system loses positive definiteness to rounding.
+    X, y, terms = small_system(np.random.default_rng(1))
+    system = pls.PLS(X, y, terms)
+    value, gradient = system.objective_gradient(np.full(4, 1e9), True)
+    assert value == np.inf and system.objective(np.full(4, 1e9), True) == np.inf
+    assert np.all(gradient == 0.0)
