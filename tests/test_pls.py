@@ -172,10 +172,14 @@ def test_dense_gram_matrix_equals_the_sparse_one(monkeypatch):
     np.testing.assert_allclose(pls._DenseCriterion(X, y, terms).G, dense_products, rtol=1e-13, atol=1e-12)
 
 
-def test_criterion_and_gradient_are_infinite_where_the_factor_breaks_down():
-    # At theta ~ 1e9 the penalised system loses positive definiteness to rounding.
+def test_criterion_and_gradient_are_infinite_where_the_factor_breaks_down(monkeypatch):
     X, y, terms = small_system(np.random.default_rng(1))
     system = pls.PLS(X, y, terms)
-    value, gradient = system.objective_gradient(np.full(4, 1e9), True)
-    assert value == np.inf and system.objective(np.full(4, 1e9), True) == np.inf
+
+    def breaks_down(self, theta):
+        raise np.linalg.LinAlgError("not positive definite")
+
+    monkeypatch.setattr(pls._DenseCriterion, "factor", breaks_down)
+    value, gradient = system.objective_gradient(np.ones(4), True)
+    assert value == np.inf and system.objective(np.ones(4), True) == np.inf
     assert np.all(gradient == 0.0)
