@@ -23,7 +23,8 @@ For each of ``N_SIM = 1000`` data sets (environment variable ``N_SIM``) per desi
 
 One row per (design, a, method): ``rejection`` (share of p-values below 0.05),
 ``mcse`` (its Monte Carlo standard error, sqrt(r (1 - r) / n_sim)), ``n_sim``,
-``mean_df`` (mean denominator df; empty for wald and lrt), ``singular`` (share of
+``mean_df`` (mean denominator df; empty for wald and lrt), ``mean_df_interior`` and
+``mean_df_singular`` (the same over the interior and over the singular REML fits), ``singular`` (share of
 singular REML fits) and ``not_converged`` (share of REML fits the optimiser's checks
 flag as not converged; they are kept, as a user would keep them).
 """
@@ -93,6 +94,10 @@ def run_setting(kind: str, a: int, rng: np.random.Generator) -> list[dict]:
         rows.append({"design": kind, "a": a, "method": method, "rejection": r,
                      "mcse": float(np.sqrt(r * (1 - r) / N_SIM)), "n_sim": N_SIM,
                      "mean_df": float(np.mean(df[method])) if method in df else np.nan,
+                     "mean_df_interior": (float(np.mean(df[method][~singular]))
+                                          if method in df and (~singular).any() else np.nan),
+                     "mean_df_singular": (float(np.mean(df[method][singular]))
+                                          if method in df and singular.any() else np.nan),
                      "singular": float(singular.mean()),
                      "not_converged": float(1 - converged.mean())})
     return rows
