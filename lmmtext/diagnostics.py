@@ -442,9 +442,8 @@ def influence_groups(fit: LmmResult, group: str | None = None, levels: Any = Non
     ``center(x)`` in the formula keeps the full data's centre (influence.ME and
     a refit of the formula on the subset would recompute it).
 
-    Each refit starts from lme4's start (``T_k = I``), not from the full fit's
-    ``theta`` (:func:`lmmtext.pls.optimize_theta` takes no start value yet):
-    about 0.05 s per refit for Exam's random-intercept model.
+    Each refit starts from the full fit's ``theta`` (``start=`` of
+    :func:`lmmtext.lmm.fit_frame`), close to its optimum when one group is left out.
 
     Parameters
     ----------
@@ -504,7 +503,7 @@ def influence_groups(fit: LmmResult, group: str | None = None, levels: Any = Non
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="boundary \\(singular\\) fit")
             try:
-                refit = fit_frame(sub, fit.method)
+                refit = fit_frame(sub, fit.method, start=fit.theta)
             except ValueError as exc:
                 raise ValueError(f"cannot refit without {group} {all_levels[pos]!r}: {exc}") from None
         d = refit.fixef.to_numpy() - beta.to_numpy()

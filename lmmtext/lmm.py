@@ -318,8 +318,12 @@ class LmmResult:
         return self.residual.params(self.residual_z)
 
     def refit(self, y: Any) -> LmmResult:
-        """Fit the same model, same rows and coding, to another response (lme4's ``refit``)."""
-        return fit_frame(self.frame.with_response(y), self.method, residual=self.residual)
+        """Fit the same model, same rows and coding, to another response (lme4's ``refit``).
+
+        The optimiser starts from this fit's ``theta``, as lme4's ``refit`` does.
+        """
+        return fit_frame(self.frame.with_response(y), self.method, residual=self.residual,
+                         start=self.theta)
 
 
 def lmm(formula: str, data: pd.DataFrame, method: str = "REML", *, weights: Any = None,
@@ -504,11 +508,12 @@ class _Inner:
     criterion: float
 
 
-def _inner(frame: ModelFrame, residual: BoundResidual | None, z: np.ndarray, reml: bool) -> _Inner:
+def _inner(frame: ModelFrame, residual: BoundResidual | None, z: np.ndarray, reml: bool,
+           start: np.ndarray | None = None) -> _Inner:
     A, logdet = _whitening(frame, residual, z)
     system = _transformed_system(frame, A)
     if frame.terms:
-        opt = optimize_theta(system, reml)
+        opt = optimize_theta(system, reml, start=start)
         theta, value = opt.theta_final, opt.objective_final
     else:  # generalized least squares: nothing random, nothing to optimise over theta
         opt, theta = None, np.zeros(0)
@@ -580,13 +585,14 @@ def _residual_boundary(params: dict[str, dict[str, float]]) -> list[str]:
 
 
 def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2,
-              residual: BoundResidual | None = None) -> LmmResult:
+              residual: BoundResidual | None = None, start: np.ndarray | None = None) -> LmmResult:
     """Fit the model of a :class:`~lmmtext.modelframe.ModelFrame` (the work of :func:`lmm`).
 
     Refits (bootstrap, profiles, leave-one-group-out) call this with a frame
     whose design is already built, so the formula is never parsed again.
     ``residual`` (a :class:`lmmtext.residual.BoundResidual`) gives
-    ``cov(e) = sigma^2 S C S`` (Chapter 15).
+    ``cov(e) = sigma^2 S C S`` (Chapter 15).  ``start`` is a ``theta`` to start
+    the optimiser from (a previous fit's, for a refit), as lme4's ``refit``.
     """
     method = check_method(method)
     check_full_column_rank(frame.X, "the fixed-effects design X")
@@ -598,7 +604,7 @@ def fit_frame(frame: ModelFrame, method: str = "REML", stacklevel: int = 2,
         z = np.zeros(0)
         if residual is not None and residual.n_params:
             z = _optimize_residual(frame, residual, reml)
-        inner = _inner(frame, residual, z, reml)
+        inner = _inner(frame, residual, z, reml, start=start)
         system, opt, theta = inner.system, inner.opt, inner.theta
         sol = system.solve(theta, reml)
     logdet = inner.logdet
