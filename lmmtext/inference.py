@@ -1,17 +1,17 @@
-"""Inference for linear mixed models: likelihood-ratio tests, Wald tests, parametric bootstrap (Chapter 10).
+"""Inference for linear mixed models: likelihood-ratio tests, Wald tests, parametric bootstrap (Chapters 10-11).
 
 Two fits are compared through their maximised log-likelihoods ``l0`` (the null,
 smaller model) and ``l1`` (the alternative).  The likelihood-ratio statistic is
-``2 (l1 - l0)`` (Chapter 10, eq. (10.1)); :func:`lrt` refers it to a chi-square
+``2 (l1 - l0)`` (Chapter 10, eq. ``ch10-lrt``); :func:`lrt` refers it to a chi-square
 distribution with as many degrees of freedom as the alternative has extra
-parameters (eq. (10.2)), :func:`lrt_boundary` to the 50:50 mixture of
+parameters, :func:`lrt_boundary` to the 50:50 mixture of
 ``chi2_0`` and ``chi2_1`` that holds when the one extra parameter is a variance
-whose null value 0 lies on the boundary of the parameter space (eq. (10.4);
+whose null value 0 lies on the boundary of the parameter space (Chapter 11, eq. ``ch11-boundary``;
 Self and Liang 1987, Stram and Lee 1994; :func:`boundary_p_value` with ``df=2``
 gives the mixture of ``chi2_1`` and ``chi2_2`` for a correlated random slope,
-eq. (10.5)), and :func:`parametric_bootstrap` to its distribution over data
-simulated from the fitted null model (:func:`simulate`, eq. (10.6)).
-:func:`wald` gives the Wald ``z`` statistics of the fixed effects (eq. (10.3)).
+eq. ``ch11-boundary-slope``), and :func:`parametric_bootstrap` to its distribution over data
+simulated from the fitted null model (:func:`simulate`, eq. ``ch11-simulate``).
+:func:`wald` gives the Wald ``z`` statistics of the fixed effects (Chapter 10, eq. ``ch10-wald``).
 
 A null model without random effects (``y ~ 1``) is fitted by :func:`ols`, whose
 result has the attributes of :class:`lmmtext.lmm.LmmResult` that these
@@ -258,7 +258,7 @@ def _check_pair(null_fit: Any, alt_fit: Any) -> tuple[float, int]:
 
 
 def lrt(null_fit: Fit, alt_fit: Fit) -> LRTResult:
-    """Likelihood-ratio test of nested fits against ``chi2(df)`` (Chapter 10, eqs. (10.1)-(10.2)).
+    """Likelihood-ratio test of nested fits against ``chi2(df)`` (Chapter 10, eq. ``ch10-lrt``).
 
     The statistic is ``2 (l1 - l0)`` and ``df`` the difference in numbers of
     parameters (fixed effects, ``theta`` and ``sigma``).  A round-off negative
@@ -298,7 +298,7 @@ def lrt(null_fit: Fit, alt_fit: Fit) -> LRTResult:
 
 
 def boundary_p_value(statistic: float, df: int = 1) -> float:
-    """``P(T >= t)`` for ``T ~ 0.5 chi2_{df-1} + 0.5 chi2_df`` (Chapter 10, eqs. (10.4) and (10.5)).
+    """``P(T >= t)`` for ``T ~ 0.5 chi2_{df-1} + 0.5 chi2_df`` (Chapter 11, eqs. ``ch11-boundary``, ``ch11-boundary-slope``).
 
     With ``df = 1`` (one variance, uncorrelated with the other random effects)
     this is ``0.5 P(chi2_1 >= t)`` for ``t > 0`` and 1 for ``t = 0`` (the atom
@@ -350,7 +350,7 @@ def _random_parameters(f: Fit) -> tuple[set[str], set[frozenset[str]]]:
 
 
 def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
-    """LRT of one variance component that is 0 under the null (Chapter 10, eq. (10.4)).
+    """LRT of one variance component that is 0 under the null (Chapter 11, eq. ``ch11-boundary``).
 
     The null value lies on the boundary of the parameter space, so the
     statistic is asymptotically the 50:50 mixture of ``chi2_0`` (a point mass
@@ -412,7 +412,7 @@ def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
 
 
 def wald(fit_result: Fit) -> pd.DataFrame:
-    """Wald ``z`` statistics ``beta_hat / se`` of the fixed effects and two-sided normal p-values (eq. (10.3)).
+    """Wald ``z`` statistics ``beta_hat / se`` of the fixed effects and two-sided normal p-values (eq. ``ch10-wald``).
 
     The standard errors treat the estimated variance components as known, so
     the p-values are too small in small samples.
@@ -439,7 +439,7 @@ def _sqrt_psd(C: np.ndarray) -> np.ndarray:
 
 
 def simulate(fit_result: Fit, data: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """Draw a response from a fitted model on the rows of ``data`` (Chapter 10, eq. (10.6)).
+    """Draw a response from a fitted model on the rows of ``data`` (Chapter 11, eq. ``ch11-simulate``).
 
     ``y* = X beta_hat + sum_k Z_k b*_k + e*`` with ``b*`` drawn level by level
     from ``N(0, Sigma_k)`` (``Sigma_k = fit.covariance[k]``) and
@@ -538,7 +538,7 @@ def parametric_bootstrap(
     null_formula: str, alt_formula: str, data: pd.DataFrame, n_boot: int,
     rng: np.random.Generator, method: str = "ML",
 ) -> BootstrapResult:
-    """Parametric-bootstrap likelihood-ratio test of nested models (Chapter 10, eq. (10.7)).
+    """Parametric-bootstrap likelihood-ratio test of nested models (Chapters 10-11, eq. ``ch11-boot-p``).
 
     Fit both models; then ``n_boot`` times draw a response from the fitted
     null model (:func:`simulate`), refit both models to it (through their
