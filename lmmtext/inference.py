@@ -1,4 +1,4 @@
-"""Inference for linear mixed models: likelihood-ratio tests, Wald tests, parametric bootstrap (Chapters 10-11).
+"""Inference for linear mixed models: likelihood ratio, Wald, parametric bootstrap (Chapters 10-11).
 
 Two fits are compared through their maximised log-likelihoods ``l0`` (the null,
 smaller model) and ``l1`` (the alternative).  The likelihood-ratio statistic is
@@ -298,7 +298,7 @@ def lrt(null_fit: Fit, alt_fit: Fit) -> LRTResult:
 
 
 def boundary_p_value(statistic: float, df: int = 1) -> float:
-    """``P(T >= t)`` for ``T ~ 0.5 chi2_{df-1} + 0.5 chi2_df`` (Chapter 11, eqs. ``ch11-boundary``, ``ch11-boundary-slope``).
+    """``P(T >= t)`` for ``T ~ 0.5 chi2_{df-1} + 0.5 chi2_df`` (Chapter 11, eq. ``ch11-boundary-slope``).
 
     With ``df = 1`` (one variance, uncorrelated with the other random effects)
     this is ``0.5 P(chi2_1 >= t)`` for ``t > 0`` and 1 for ``t = 0`` (the atom
@@ -412,7 +412,7 @@ def lrt_boundary(null_fit: Fit, alt_fit: Fit) -> LRTResult:
 
 
 def wald(fit_result: Fit) -> pd.DataFrame:
-    """Wald ``z`` statistics ``beta_hat / se`` of the fixed effects and two-sided normal p-values (eq. ``ch10-wald``).
+    """Wald ``z`` statistics ``beta_hat / se`` of the fixed effects, two-sided normal p-values (``ch10-wald``).
 
     The standard errors treat the estimated variance components as known, so
     the p-values are too small in small samples.
