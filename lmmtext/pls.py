@@ -753,6 +753,8 @@ def _derivatives(
     evaluations).
     """
     m = theta.size
+    if m == 0:  # a face of the boundary with every component held: nothing is free
+        return np.zeros(0), np.zeros((0, 0))
     h = _fd_steps(theta)
     steps = np.diag(h)
     if exact:
@@ -838,7 +840,12 @@ def _leave_saddle(fun: Any, theta: np.ndarray, value: float, H: np.ndarray) -> n
 
 
 def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> tuple[float, float]:
-    """``sqrt(g' H^{-1} g)`` (eigenvalues below :data:`HESS_TOL` raised to it) and ``min eig H``."""
+    """``sqrt(g' H^{-1} g)`` (eigenvalues below :data:`HESS_TOL` raised to it) and ``min eig H``.
+
+    With nothing free (an empty ``H``) the gradient is 0 and the smallest eigenvalue ``inf``.
+    """
+    if H.size == 0:
+        return 0.0, float("inf")
     eigenvalues, vectors = np.linalg.eigh(H)
     projected = vectors.T @ g
     scaled = float(np.sqrt(np.sum(projected**2 / np.maximum(eigenvalues, HESS_TOL))))

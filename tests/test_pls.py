@@ -183,3 +183,22 @@ def test_criterion_and_gradient_are_infinite_where_the_factor_breaks_down(monkey
     value, gradient = system.objective_gradient(np.ones(4), True)
     assert value == np.inf and system.objective(np.ones(4), True) == np.inf
     assert np.all(gradient == 0.0)
+
+
+def test_derivatives_over_no_free_parameter_are_empty():
+    # A face of the boundary that holds every component of theta leaves nothing free; the
+    # convergence checks must then see an empty gradient and Hessian, not fail
+    # (two of 16,000 refits in the power study of Chapter 14 reached such a face).
+    from lmmtext.pls import _derivatives
+
+    g, H = _derivatives(lambda t: 1.0, lambda t: (1.0, np.zeros(0)), True, np.zeros(0), 1.0)
+    assert g.shape == (0,) and H.shape == (0, 0)
+    g, H = _derivatives(lambda t: 1.0, None, False, np.zeros(0), 1.0)
+    assert g.shape == (0,) and H.shape == (0, 0)
+
+
+def test_scaled_gradient_of_nothing_free_passes_the_checks():
+    from lmmtext.pls import _convergence_message, _scaled_gradient
+
+    scaled, min_eigenvalue = _scaled_gradient(np.zeros(0), np.zeros((0, 0)))
+    assert _convergence_message(scaled, min_eigenvalue)[0]
