@@ -71,6 +71,35 @@ def load_study(name: str) -> pd.DataFrame:
         and the shares of singular and of non-converged REML fits.  The model is
         in the script's docstring.
 
+    ``variance_intervals``
+        ``studies/variance_intervals.py``, seed 11, 500 data sets per setting.
+        Coverage of five 95% intervals for the between-group variance of the
+        balanced one-way model (profile, Wald, bootstrap-free MLS, Satterthwaite
+        and the exact ratio interval; Chapter 11), ``a`` = 6 and 24 groups of 5,
+        ``tau = sigma_a^2 / sigma^2`` = 0.25 and 1.
+
+    ``variance_eblup``
+        ``studies/variance_eblup.py``, seed 11, 100,000 data sets per setting.
+        Mean squared error of the BLUP and the EBLUP against Kackar-Harville and
+        Prasad-Rao (Chapter 11), ``a`` = 6, 12, 30, ``tau`` = 0.1 to 2.
+
+    ``building_mundlak``
+        ``studies/building_mundlak.py``, seed 13, 500 data sets per setting.  A
+        random intercept correlated with a covariate's group mean: bias and
+        coverage of the within, between and pooled slopes (Chapter 13), ``n`` =
+        5, 20, 60 pupils per school, correlation ``c`` = 0 and 0.6.
+
+    ``prediction_coverage``
+        ``studies/prediction_coverage.py``, seed 14, 1,000 replicates.  Coverage
+        of 95% prediction intervals (pupils, school means, school effects) in the
+        crossed ScotsSec model of Chapter 14, simulated from its REML fit.
+
+    ``prediction_power``
+        ``studies/prediction_power.py``, seed 14, 1,000 data sets per setting.
+        Power and size of the Wald test of a school-randomised programme effect
+        (Chapter 14), ``a`` = 10 to 80 schools of ``m`` = 10 or 40 pupils, against
+        the closed forms.
+
     Examples
     --------
     >>> load_study("fixed_size").columns.tolist()[:5]
