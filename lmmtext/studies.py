@@ -74,8 +74,8 @@ def load_study(name: str) -> pd.DataFrame:
     ``variance_intervals``
         ``studies/variance_intervals.py``, seed 11, 500 data sets per setting.
         Coverage of five 95% intervals for the between-group variance of the
-        balanced one-way model (profile, Wald, bootstrap-free MLS, Satterthwaite
-        and the exact ratio interval; Chapter 11), ``a`` = 6 and 24 groups of 5,
+        balanced one-way model (listed in the script's docstring; Chapter 11),
+        ``a`` = 6 and 24 groups of 5,
         ``tau = sigma_a^2 / sigma^2`` = 0.25 and 1.
 
     ``variance_eblup``
