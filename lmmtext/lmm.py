@@ -553,10 +553,16 @@ def _optimize_residual(frame: ModelFrame, residual: BoundResidual, reml: bool) -
     def profiled(z: np.ndarray) -> float:
         return _inner(frame, residual, z, reml).criterion
 
-    res = scipy.optimize.minimize(profiled, z0, method="L-BFGS-B", jac="3-point",
+    # The joint search can run to an edge of a correlation's range (a wide first step), so it
+    # competes with the structure's own start (phi = 0, ratios 1: the nested model without it)
+    # and a coarse grid over the correlation parameter; the best is polished.
+    candidates = [z0, residual.start()] + residual.grid(z0)
+    values = [profiled(z) for z in candidates]
+    best = int(np.argmin(values))
+    res = scipy.optimize.minimize(profiled, candidates[best], method="L-BFGS-B", jac="3-point",
                                   bounds=scipy.optimize.Bounds(*residual.bounds()),
                                   options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 200})
-    return res.x if res.fun <= profiled(z0) else z0
+    return res.x if res.fun <= values[best] else candidates[best]
 
 
 #: A correlation parameter within this distance of 1 (or of 0 for CAR1) is reported as on the boundary.
@@ -569,11 +575,17 @@ def _residual_boundary(params: dict[str, dict[str, float]]) -> list[str]:
     for kind, values in params.items():
         if kind in ("AR1", "CAR1"):
             phi = values["phi"]
-            if abs(phi) > 1 - PHI_EDGE:
+            if phi > 1 - PHI_EDGE:
                 out.append(
                     f"the {kind} correlation phi is estimated as {phi:.7f}, at the edge of its range: "
                     "errors within a group are almost perfectly correlated, which a random intercept "
                     "of that group would also explain; compare the fit without one of the two"
+                )
+            elif phi < -(1 - PHI_EDGE):
+                out.append(
+                    f"the {kind} correlation phi is estimated as {phi:.7f}, at the edge of its range: "
+                    "successive errors almost cancel, which is rarely a property of the data; check "
+                    "the order of the rows within each group"
                 )
             elif kind == "CAR1" and phi < PHI_EDGE:
                 out.append(f"the CAR1 correlation phi is estimated as {phi:.2e}, at 0: drop the structure")

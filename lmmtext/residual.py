@@ -153,6 +153,29 @@ class BoundResidual:
         hi = np.concatenate([np.full(p.n_params, limits[type(p.structure)]) for p in self.pieces])
         return -hi, hi
 
+    def grid(self, z: np.ndarray) -> list[np.ndarray]:
+        """Starting points that vary the correlation parameter over its range, the rest at ``z``.
+
+        ``phi`` = -0.8, -0.4, 0.4, 0.8 (AR1) or 0.1, 0.5, 0.9 (CAR1); none without a
+        correlation structure.
+        """
+        out = []
+        offset = 0
+        for piece in self.pieces:
+            if isinstance(piece.structure, AR1):
+                values = np.arctanh([-0.8, -0.4, 0.4, 0.8])
+            elif isinstance(piece.structure, CAR1):
+                values = np.log(np.array([0.1, 0.5, 0.9]) / (1 - np.array([0.1, 0.5, 0.9])))
+            else:
+                offset += piece.n_params
+                continue
+            for v in values:
+                point = np.array(z, dtype=float)
+                point[offset] = v
+                out.append(point)
+            offset += piece.n_params
+        return out
+
     def whitening(self, z: np.ndarray) -> tuple[scipy.sparse.csr_array, float]:
         """``A`` with ``A' A = W^{-1}`` and ``log|W|`` (Chapter 15, eq. ``ch15-whitened``)."""
         scale = np.ones(self.n)

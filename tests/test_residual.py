@@ -230,3 +230,17 @@ def test_phi_at_the_edge_of_its_range_is_reported():
     d = pd.DataFrame({"y": y, "x": np.tile(np.arange(8.0), 30), "g": g.astype(str)})
     with pytest.warns(UserWarning, match="AR1 correlation phi is estimated as (0.99|1.00).*edge of its range"):
         lmm("y ~ x", d, residual=AR1("g"))
+
+
+def test_a_wide_first_step_to_phi_minus_one_does_not_end_the_search():
+    # A response simulated from the random-intercept fit of the first 6 rows of each mare
+    # (replicate 37 of studies/correlated_lrt.py); lmm once stopped at phi = -1 with logLik
+    # -240.94, far below the model without AR(1) (-159.39).  nlme 3.1-162 (tightly converged):
+    #   d <- read.csv("tests/data/ovary_short_sim.csv", colClasses = c(Mare = "character"))
+    #   lme(follicles ~ sin(2 * pi * Time) + cos(2 * pi * Time), random = ~ 1 | Mare,
+    #       correlation = corAR1(form = ~ 1 | Mare), data = d, method = "REML", control = ctrl)
+    #   Phi -0.325416813106, logLik -157.939451948
+    d = pd.read_csv(DATA / "ovary_short_sim.csv", dtype={"Mare": str})
+    fit = lmm("follicles ~ sin(2*pi*Time) + cos(2*pi*Time) + (1 | Mare)", d, residual=AR1("Mare"))
+    np.testing.assert_allclose(fit.residual_params["AR1"]["phi"], -0.325416813106, rtol=1e-4)
+    np.testing.assert_allclose(fit.loglik, -157.939451948, rtol=1e-8)
