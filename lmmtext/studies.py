@@ -89,6 +89,12 @@ def load_study(name: str) -> pd.DataFrame:
         coverage of the within, between and pooled slopes (Chapter 13), ``n`` =
         5, 20, 60 pupils per school, correlation ``c`` = 0 and 0.6.
 
+    ``correlated_lrt``
+        ``studies/correlated_lrt.py``, seed 15, 1,000 data sets per design.  The
+        null distribution of the likelihood-ratio statistic for an AR(1)
+        correlation, ``phi = 0`` (Chapter 15), on nlme's Ovary data (all rows, and
+        the first 6 rows of each mare).
+
     ``prediction_coverage``
         ``studies/prediction_coverage.py``, seed 14, 1,000 replicates.  Coverage
         of 95% prediction intervals (pupils, school means, school effects) in the
