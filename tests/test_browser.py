@@ -5,11 +5,14 @@ One browser, one context and one tab visit every page of the built book once
 
 - no JavaScript error, except the known noise of Jupyter Book 1.0.4 (ALLOWED);
 - math is typeset: every ``.math`` element holds MathJax output (``mjx-container``)
-  and no raw ``$$`` or ``\\(`` is left in the visible text;
+  and no raw ``$$`` or ``\\(`` is left in the text outside code;
 - no request leaves the site: every request is a ``file://`` URL inside the built book;
 - the language link leads to the counterpart page, whose link leads back;
 - every image loads (``naturalWidth > 0``); code cells have a copy button;
-- the search page finds a Korean and an English term, and the JavaScript splitter and
+- each edition reads as one book: the sidebar of a Korean page links Korean pages only (the
+  same for English), and its search box goes to its edition's search page, which finds pages of
+  that edition only (Korean: search.html, English: search-en.html);
+- the search pages find a Korean and an English term, and the JavaScript splitter and
   stemmer give the same terms as ``book/_ext/kosearch.py``.
 
 Screenshots of one Korean and one English chapter go to ``test-artifacts/``.
@@ -73,11 +76,13 @@ def browser_page(tmp_path_factory):
 def _pages(html_root: Path) -> list[str]:
     """Every page of the built book (not the theme's template fragments in _static)."""
     return sorted(p.relative_to(html_root).with_suffix("").as_posix()
-                  for p in html_root.rglob("*.html") if not p.relative_to(html_root).parts[0] == "_static")
+                  for p in html_root.rglob("*.html") if p.relative_to(html_root).parts[0] not in {"_static", "slides"})
 
 
 PAGE_STATE = """() => {
-  const visible = document.body.innerText;
+  const prose = document.body.cloneNode(true);  // the text outside code (code may hold "\\(")
+  prose.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
+  const visible = prose.textContent;
   const maths = [...document.querySelectorAll('.math')];
   const switchLink = document.querySelector('a.lang-switch-link');
   return {
@@ -92,6 +97,9 @@ PAGE_STATE = """() => {
     codeCells: document.querySelectorAll('div.cell div.highlight').length,
     copyButtons: document.querySelectorAll('button.copybtn').length,
     ipynbDownload: [...document.querySelectorAll('a.btn-download-source-button')].map(a => a.href),
+    sidebar: [...document.querySelectorAll('nav.bd-docs-nav a')].map(a => a.href.split('#')[0]),
+    searchAction: [...new Set([...document.querySelectorAll('form.bd-search')].map(f => f.action))],
+    searchIndex: [...document.scripts].map(s => s.src).filter(s => /searchindex/.test(s)),
   };
 }"""
 
@@ -211,8 +219,24 @@ def test_screenshots_are_saved(crawl):
         assert (ARTIFACTS / f"{name.replace('/', '_')}.png").stat().st_size > 10_000
 
 
-def _search(page, root, query):
-    page.goto(f"{root}search.html?q={query}", wait_until="load")
+def test_each_edition_reads_as_one_book(crawl):
+    """Sidebar links, the search box and the loaded index of a page belong to its edition."""
+    root = crawl["root"]
+    checked = 0
+    for r in crawl["pages"].values():
+        m = re.fullmatch(r"book/(ko|en)/(.+)", r["name"])
+        if not m:
+            continue
+        lang = m[1]
+        assert r["sidebar"] and all(u.startswith(f"{root}book/{lang}/") for u in r["sidebar"]), r["name"]
+        assert r["searchAction"] == [root + ("search.html" if lang == "ko" else "search-en.html")], r["name"]
+        assert r["searchIndex"] == [f"{root}searchindex-{lang}.js"], r["name"]
+        checked += 1
+    assert checked >= 20
+
+
+def _search(page, root, query, search_page="search.html"):
+    page.goto(f"{root}{search_page}?q={query}", wait_until="load")
     # the summary line is written when every result is listed
     page.wait_for_function("() => { const s = document.querySelector('#search-results p.search-summary');"
                            " return s && s.textContent.trim().length > 0; }")
@@ -239,8 +263,16 @@ def test_the_search_page_finds_korean_and_english_terms(crawl, browser_page):
     page.on("pageerror", lambda e: errors.append(str(e)))
     korean = _search(page, crawl["root"], "고정효과")
     assert {"book/ko/01_fixed_random", "book/ko/98_glossary"} <= korean, korean
-    english = _search(page, crawl["root"], "shrinkage")
+    assert all(h.startswith("book/ko/") for h in korean), korean
+    korean_stem = _search(page, crawl["root"], "효과")  # 효과를, 효과와 in the text
+    assert "book/ko/01_fixed_random" in korean_stem and all(h.startswith("book/ko/") for h in korean_stem)
+    english = _search(page, crawl["root"], "shrinkage", "search-en.html")
     assert {"book/en/01_fixed_random", "book/en/98_glossary"} <= english, english
+    assert all(h.startswith("book/en/") for h in english), english
+    stemmed = _search(page, crawl["root"], "estimating", "search-en.html")
+    assert stemmed and all(h.startswith("book/en/") for h in stemmed)
+    from_korean = _search(page, crawl["root"], "shrinkage")  # English word, Korean edition
+    assert from_korean and all(h.startswith("book/ko/") for h in from_korean)
     # Over file:// the search page cannot fetch() the result pages for their text summaries
     # ("Failed to fetch"): Sphinx's searchtools.js, the same for every reader who opens the
     # book from disk; the results themselves are listed.

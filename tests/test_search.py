@@ -8,7 +8,11 @@ drop stop words and bare numbers, stem each term, look each term up in
 ``terms`` and ``titleterms`` (with substring matches for terms longer than two
 characters that are not in the index), and keep the pages that have every term.
 ``tests/test_browser.py`` checks that the JavaScript splitter and stemmer give
-the same terms as Python, and runs one real query on the search page.
+the same terms as Python, and runs real queries on the two search pages.
+
+Each edition has its own index (``book/_ext/langswitch.py``): ``searchindex-ko.js`` holds the
+Korean pages only, ``searchindex-en.js`` the English ones; Korean terms are looked up in the
+first, English terms in the second.
 """
 import html
 import importlib.util
@@ -79,14 +83,42 @@ def page_text(html_root: Path, docname: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", article)))
 
 
-@pytest.fixture(scope="module")
-def index(built_book):
-    return load_index(built_book)
+def load_edition_index(html_root: Path, lang: str) -> dict:
+    text = (html_root / f"searchindex-{lang}.js").read_text(encoding="utf-8")
+    return json.loads(text[len("Search.setIndex("):text.rstrip().rindex(")")])
 
 
 @pytest.fixture(scope="module")
-def texts(built_book, index):
-    return {doc: page_text(built_book, doc) for doc in index["docnames"]}
+def indexes(built_book):
+    return {lang: load_edition_index(built_book, lang) for lang in ("ko", "en")}
+
+
+@pytest.fixture(scope="module")
+def index(indexes):
+    """The Korean edition's index (Korean terms are searched from Korean pages)."""
+    return indexes["ko"]
+
+
+@pytest.fixture(scope="module")
+def texts(built_book, indexes):
+    return {doc: page_text(built_book, doc) for lang in indexes for doc in indexes[lang]["docnames"]}
+
+
+def test_each_edition_index_holds_exactly_its_pages(built_book, indexes):
+    whole = load_index(built_book)
+    for lang, index in indexes.items():
+        own = sorted(d for d in whole["docnames"] if d.startswith(f"book/{lang}/"))
+        assert sorted(index["docnames"]) == own and own
+        for table in ("terms", "titleterms"):
+            for docs in index[table].values():
+                assert all(0 <= d < len(own) for d in (docs if isinstance(docs, list) else [docs]))
+
+
+def test_a_search_from_one_edition_finds_only_its_pages(indexes):
+    """고정효과 from a Korean page, shrinkage from an English page: no page of the other language."""
+    for lang, query in (("ko", "고정효과"), ("ko", "shrinkage"), ("en", "shrinkage"), ("en", "effects")):
+        found = search(indexes[lang], query)
+        assert found and all(d.startswith(f"book/{lang}/") for d in found), (lang, query, found)
 
 
 def test_the_book_uses_the_korean_search_language(built_book):
@@ -102,6 +134,7 @@ def test_korean_words_are_indexed_without_their_particles(index):
 
 @pytest.mark.parametrize("term", KOREAN_TERMS)
 def test_a_korean_term_finds_every_page_that_uses_it(index, texts, term):
+    texts = {doc: text for doc, text in texts.items() if doc in index["docnames"]}
     used_in = {doc for doc, text in texts.items() if term in text}
     if term == "고정 효과":  # spaces in a query do not matter
         used_in = {doc for doc, text in texts.items() if "고정효과" in text or "고정 효과" in text}
@@ -114,18 +147,20 @@ def test_a_korean_term_finds_every_page_that_uses_it(index, texts, term):
 
 
 @pytest.mark.parametrize("term", ENGLISH_TERMS)
-def test_an_english_term_finds_every_page_that_uses_it(index, texts, term):
+def test_an_english_term_finds_every_page_that_uses_it(indexes, texts, term):
+    index = indexes["en"]
     used_in = {doc for doc, text in texts.items()
-               if re.search(rf"\b{re.escape(term)}", text, flags=re.I)}
+               if doc in index["docnames"] and re.search(rf"\b{re.escape(term)}", text, flags=re.I)}
     assert "book/en/98_glossary" in used_in
     found = search(index, term)
     assert used_in <= found, f"{term}: not found on {sorted(used_in - found)}"
 
 
-def test_english_words_are_stemmed(index):
+def test_english_words_are_stemmed(indexes):
     """Porter stemming for Latin words, as in Sphinx's English search."""
     assert parse_query("random effects") == {"random", "effect"}
-    assert search(index, "effects") == search(index, "effect")
+    assert search(indexes["en"], "effects") == search(indexes["en"], "effect")
+    assert search(indexes["en"], "estimating") == search(indexes["en"], "estimate")
 
 
 def test_a_query_needs_every_term(index, texts):
@@ -135,9 +170,10 @@ def test_a_query_needs_every_term(index, texts):
     assert all("축소" in texts[d] and "가능도" in texts[d] for d in both)
 
 
-def test_a_word_not_in_the_book_finds_nothing(index):
-    assert search(index, "존재하지않는낱말") == set()
-    assert search(index, "zyxwvut") == set()
+def test_a_word_not_in_the_book_finds_nothing(indexes):
+    for index in indexes.values():
+        assert search(index, "존재하지않는낱말") == set()
+        assert search(index, "zyxwvut") == set()
 
 
 def test_splitting_indexes_syllables_and_pairs_and_splits_scripts():

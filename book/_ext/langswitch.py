@@ -25,10 +25,23 @@ Pages live at ``book/ko/<name>`` and ``book/en/<name>``.
   gets the number, and a label the author wrote just before the reference
   ("Theorem {prf:ref}`...`", "연습문제 {ref}`...`") is dropped, so the page
   never reads "Theorem Theorem 2.1" or "연습문제 연습 5.1".
+- Each edition reads as one book: on a Korean page the sidebar lists only the
+  Korean parts (captions without the language: "본문", "부록"), its home link
+  and the logo go to the Korean preface, previous/next never cross into the
+  other edition, and the search box searches the Korean pages only (the same
+  for English).  Search: Sphinx writes one index of every page
+  (``searchindex.js``); after the build it is split into ``searchindex-ko.js``
+  and ``searchindex-en.js`` (each edition's pages only), and an English search
+  page ``search-en.html`` is written beside the Korean ``search.html``.  Every
+  page loads its edition's index, and its search box goes to its edition's
+  search page.  Both indexes use the book's search language
+  (``kosearch``: Hangul n-grams, Porter stems for Latin words).
 """
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from gettext import NullTranslations
@@ -66,15 +79,63 @@ def add_switch(app: Sphinx, pagename: str, templatename: str, context: dict[str,
         return
     uri = app.builder.get_relative_uri(pagename, other)
     lang = other.split("/")[1]
+    slides = ""
+    if has_deck(app, pagename):
+        deck = app.builder.get_relative_uri(pagename, deck_name(pagename))
+        slides = f'<a class="slides-link" href="{deck}">{SLIDES_WORD[edition(pagename)]}</a> '
     context["body"] = (
-        f'<p class="lang-switch"><a class="reference internal lang-switch-link" '
+        f'<p class="lang-switch">{slides}<a class="reference internal lang-switch-link" '
         f'hreflang="{lang}" lang="{lang}" href="{uri}">{label}</a></p>\n' + context["body"]
     )
+    if rest_of(pagename) == PREFACE:
+        context["body"] += preface_slides(app, pagename)
+
+
+# Lecture slides (tools/slides.py writes slides/<lang>/<chapter>.html beside the book's pages)
+SLIDES_WORD = {"ko": "슬라이드", "en": "Slides"}
+PREFACE = "00_intro"
+PREFACE_TEXT = {
+    "ko": ("강의 슬라이드", "각 장의 강의 슬라이드는 그 장의 핵심 식, 정리, 그림, 강의에서 실행할 코드를 모은 reveal.js "
+           "발표 자료다. 발표자 노트는 S 키를 누르면 열린다. 모든 장의 목록: "),
+    "en": ("Lecture slides", "Each chapter has a reveal.js deck cut from the chapter itself: its key equations, "
+           "theorems, figures and the code to run in class, with speaker notes (press S). All decks: "),
+}
+
+
+def rest_of(pagename: str) -> str:
+    return pagename[len(PREFIX):].partition("/")[2] if edition(pagename) else ""
+
+
+def deck_name(pagename: str) -> str:
+    return f"slides/{edition(pagename)}/{rest_of(pagename)}"
+
+
+def has_deck(app: Sphinx, pagename: str) -> bool:
+    """A numbered chapter written as a notebook has a deck."""
+    if not edition(pagename) or not app.env.toc_secnumbers.get(pagename):
+        return False
+    return str(app.env.doc2path(pagename)).endswith(".ipynb")
+
+
+def preface_slides(app: Sphinx, pagename: str) -> str:
+    lang = edition(pagename)
+    heading, text = PREFACE_TEXT[lang]
+    items = []
+    for doc in edition_pages(app, lang):
+        if has_deck(app, doc):
+            number = ".".join(map(str, next(iter(app.env.toc_secnumbers[doc].values()), ())))
+            title = app.env.titles[doc].astext()
+            items.append(f'<li><a class="slides-link" href="{app.builder.get_relative_uri(pagename, deck_name(doc))}">'
+                         f'{number}. {title}</a></li>')
+    index = app.builder.get_relative_uri(pagename, "slides/index")
+    return (f'<section id="lecture-slides"><h2>{heading}</h2><p>{text}<a href="{index}">slides/index.html</a></p>'
+            f'<ul class="slides-list">{"".join(items)}</ul></section>')
 
 
 CSS = """
 .lang-switch { text-align: right; margin: 0 0 0.5em 0; }
 .lang-switch a { border: 1px solid var(--pst-color-border, #ccc); border-radius: 4px; padding: 0.15em 0.6em; }
+.lang-switch a.slides-link { margin-right: 0.4em; }
 """
 
 
@@ -87,6 +148,179 @@ def edition(docname: str) -> str:
     """``ko`` or ``en`` for a language page, ``""`` for the shared root page."""
     lang = docname[len(PREFIX):].partition("/")[0] if docname.startswith(PREFIX) else ""
     return lang if lang in LANGS else ""
+
+
+def context_edition(pagename: str, context: dict[str, Any]) -> str:
+    """The edition a rendered page belongs to.
+
+    ``search.html`` is the search page of the book's language (Korean); ``search-en.html`` is
+    rendered as ``search`` too, with ``lmm_edition = "en"`` in its context.
+    """
+    if pagename == "search":
+        return context.get("lmm_edition") or ("ko" if (context.get("language") or "ko").startswith("ko") else "en")
+    return edition(pagename)
+
+
+# ------------------------------------------------------------------------------------------
+# Each edition reads as one book: sidebar, home link, previous/next, search
+# ------------------------------------------------------------------------------------------
+TITLES = {"ko": "선형 혼합효과 모형", "en": "Linear Mixed-Effects Models"}
+SEARCH_PAGES = {"ko": "search", "en": "search-en"}
+INDEXES = {"ko": "searchindex-ko.js", "en": "searchindex-en.js"}
+
+
+def edition_pages(app: Sphinx, lang: str) -> list[str]:
+    """The edition's pages in reading order (the root toctree's order)."""
+    return [d for d in app.env.toctree_includes.get(app.config.root_doc, []) if edition(d) == lang]
+
+
+def edition_home(app: Sphinx, lang: str) -> str:
+    pages = edition_pages(app, lang)
+    return pages[0] if pages else app.config.root_doc
+
+
+def _filter_sidebar(html: str, lang: str, home: str, builder: Any, pagename: str) -> str:
+    """Keep the parts of one edition; drop the language from their captions and the home page entry."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    home_uri = builder.get_relative_uri(pagename, home)
+    for caption in soup.find_all("p", class_="caption"):
+        toclist = caption.find_next_sibling("ul")
+        links = [a.get("href", "") for a in toclist.find_all("a")] if toclist else []
+        pages = [_page_of(href, pagename, builder) for href in links]
+        if not pages or any(edition(p) != lang for p in pages if p):
+            caption.decompose()
+            if toclist is not None:
+                toclist.decompose()
+            continue
+        text = caption.find(class_="caption-text") or caption
+        words = text.get_text()
+        if "·" in words:
+            text.string = words.split("·", 1)[1].strip()
+        for a in toclist.find_all("a"):
+            if a.get("href", "").split("#")[0] == home_uri:
+                li = a.find_parent("li")
+                (li or a).decompose()
+        if not toclist.find("a"):  # the part held only the home page
+            caption.decompose()
+            toclist.decompose()
+    return str(soup)
+
+
+def _page_of(href: str, pagename: str, builder: Any) -> str:
+    """The docname an href of the sidebar points to (relative to ``pagename``), or ""."""
+    import posixpath
+
+    target = href.split("#")[0]
+    if not target.endswith(".html") or "://" in target:
+        return ""
+    base = posixpath.dirname(pagename)
+    return posixpath.normpath(posixpath.join(base, target))[: -len(".html")]
+
+
+def one_edition_navigation(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                           doctree: Any) -> None:
+    """Sidebar, home link, logo title and previous/next of a page stay inside its edition."""
+    lang = context_edition(pagename, context)
+    if not lang:
+        return
+    home = edition_home(app, lang)
+    context["root_doc"] = home
+    context["docstitle"] = TITLES[lang]
+    if home in app.env.titles:
+        context["root_title"] = app.env.titles[home].astext()
+    for key in ("prev", "next"):
+        link = context.get(key)
+        if link and edition(_page_of(link.get("link", ""), pagename, app.builder)) != lang:
+            context[key] = None
+    generate = context.get("generate_toctree_html")
+    if generate is not None and not getattr(generate, "lmm_filtered", False):
+        def generate_edition_toctree(kind: str, *args: Any, **kwargs: Any) -> Any:
+            html = generate(kind, *args, **kwargs)
+            if kind != "sidebar":
+                return html
+            return _filter_sidebar(str(html), lang, home, app.builder, pagename)
+        generate_edition_toctree.lmm_filtered = True
+        context["generate_toctree_html"] = generate_edition_toctree
+    pathto = context.get("pathto")
+    if pathto is not None and not getattr(pathto, "lmm_edition", False):
+        def edition_pathto(otheruri: str, resource: bool = False, baseuri: str | None = None) -> str:
+            if not resource and otheruri == "search":
+                return app.builder.get_relative_uri(pagename, SEARCH_PAGES[lang])
+            if resource and otheruri == "searchindex.js":
+                otheruri = INDEXES[lang]
+            return pathto(otheruri, resource, baseuri) if baseuri is not None else pathto(otheruri, resource)
+        edition_pathto.lmm_edition = True
+        context["pathto"] = edition_pathto
+
+
+def english_search_page(app: Sphinx) -> list:
+    """Write ``search-en.html``: the search page of the English edition (rendered as ``search``)."""
+    builder = app.builder
+    if getattr(builder, "search", False) and builder.format == "html":
+        out = str(Path(builder.outdir) / f"{SEARCH_PAGES['en']}{builder.out_suffix}")
+        builder.handle_page("search", {"lmm_edition": "en"}, "search.html", outfilename=out)
+    return []
+
+
+def split_search_index(app: Sphinx, exception: Exception | None) -> None:
+    """Write one search index per edition from Sphinx's index of every page."""
+    if exception is not None or getattr(app.builder, "format", "") != "html":
+        return
+    whole = Path(app.builder.outdir) / "searchindex.js"
+    if not whole.exists():
+        return
+    text = whole.read_text(encoding="utf-8")
+    index = json.loads(text[len("Search.setIndex("):text.rstrip().rindex(")")])
+    for lang, name in INDEXES.items():
+        part = edition_index(index, lambda doc, lang=lang: edition(doc) == lang)
+        (Path(app.builder.outdir) / name).write_text(
+            "Search.setIndex(" + json.dumps(part, ensure_ascii=False, separators=(",", ":")) + ")",
+            encoding="utf-8")
+
+
+def edition_index(index: dict[str, Any], keep: Any) -> dict[str, Any]:
+    """The part of a frozen Sphinx search index that covers the pages ``keep(docname)`` accepts.
+
+    >>> whole = {"docnames": ["a/x", "b/y"], "filenames": ["a/x.md", "b/y.md"], "titles": ["X", "Y"],
+    ...          "terms": {"t": [0, 1], "u": 1}, "titleterms": {"x": 0}, "objects": {},
+    ...          "objtypes": {}, "objnames": {}, "envversion": {}, "alltitles": {"Y": [[1, None]]},
+    ...          "indexentries": {"e": [[1, "id", False]]}}
+    >>> part = edition_index(whole, lambda d: d.startswith("b/"))
+    >>> part["docnames"], part["terms"], part["titleterms"], part["alltitles"], part["indexentries"]
+    (['b/y'], {'t': 0, 'u': 0}, {}, {'Y': [[0, None]]}, {'e': [[0, 'id', False]]})
+    """
+    kept = [i for i, d in enumerate(index["docnames"]) if keep(d)]
+    new = {old: i for i, old in enumerate(kept)}
+    out = dict(index)
+    for key in ("docnames", "filenames", "titles"):
+        out[key] = [index[key][i] for i in kept]
+
+    def remap_terms(table: dict[str, Any]) -> dict[str, Any]:
+        result = {}
+        for term, docs in table.items():
+            docs = [new[d] for d in (docs if isinstance(docs, list) else [docs]) if d in new]
+            if docs:
+                result[term] = docs[0] if len(docs) == 1 else docs
+        return result
+
+    def remap_rows(table: dict[str, Any]) -> dict[str, Any]:
+        result = {}
+        for key, rows in table.items():
+            rows = [[new[r[0]], *r[1:]] for r in rows if r[0] in new]
+            if rows:
+                result[key] = rows
+        return result
+
+    out["terms"] = remap_terms(index["terms"])
+    out["titleterms"] = remap_terms(index["titleterms"])
+    out["alltitles"] = remap_rows(index.get("alltitles", {}))
+    out["indexentries"] = remap_rows(index.get("indexentries", {}))
+    out["objects"] = {prefix: [[new[r[0]], *r[1:]] for r in rows if r[0] in new]
+                      for prefix, rows in index.get("objects", {}).items()}
+    out["objects"] = {k: v for k, v in out["objects"].items() if v}
+    return out
 
 
 def renumber_per_edition(app: Sphinx, env: Any) -> list[str]:
@@ -188,7 +422,7 @@ def use_page_language(app: Sphinx, pagename: str, templatename: str, context: di
                       doctree: Any) -> None:
     """Render an English page's theme in English: ``<html lang="en">`` and no Korean catalog."""
     templates = getattr(getattr(app.builder, "templates", None), "environment", None)
-    english = edition(pagename) == "en"
+    english = context_edition(pagename, context) == "en"
     if english:
         context["language"] = "en"
     if templates is not None and hasattr(templates, "install_gettext_translations"):
@@ -327,4 +561,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_switch)
     app.connect("html-page-context", add_css)
     app.connect("html-page-context", use_page_language)
+    app.connect("html-page-context", one_edition_navigation, priority=600)
+    app.connect("html-collect-pages", english_search_page)
+    app.connect("build-finished", split_search_index)
     return {"parallel_read_safe": False, "parallel_write_safe": False, "version": "0.1"}
