@@ -1,8 +1,15 @@
 """Figures of the book.
 
-Labels are bilingual ("한국어 · English") because the Korean and English
-chapters run identical code cells; the bundled Korean font (registered on
-``import lmmtext``) renders the Korean part.
+Labels follow the edition: a notebook's first code cell declares it,
+``lmmtext.plotting.use_language("ko")`` in the Korean notebook and
+``lmmtext.plotting.use_language("en")`` in the English one; every other code
+cell is the same in both, and writes its own labels with
+``label("한국어", "English")``, which returns the declared language's text.
+Before a notebook declares a language (``"both"``, the default), labels carry
+both languages ("한국어 · English"), as the book's figures did before its
+editions were separated.  Titles and figure numbers are not drawn in the
+image: they are the caption of the figure in the page.  The bundled Korean font
+(registered on ``import lmmtext``) renders Hangul.
 """
 from __future__ import annotations
 
@@ -10,7 +17,60 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_shrinkage", "plot_shrinkage_factor"]
+__all__ = ["use_language", "current_language", "label"]
+
+LANGUAGES = ("ko", "en", "both")
+_language = {"current": "both"}
+
+
+def use_language(language: str) -> str:
+    """Label the figures (and ``label``'s text) from now on in ``language``; returns the previous one.
+
+    Parameters
+    ----------
+    language : {"ko", "en", "both"}
+        ``"both"`` writes "한국어 · English" (the default before a notebook declares its edition).
+
+    Examples
+    --------
+    >>> previous = use_language("en")
+    >>> label("집단 크기", "group size")
+    'group size'
+    >>> _ = use_language(previous)
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    previous, _language["current"] = _language["current"], language
+    return previous
+
+
+def current_language() -> str:
+    """The language figures are labelled in: ``"ko"``, ``"en"`` or ``"both"``."""
+    return _language["current"]
+
+
+def label(ko: str, en: str) -> str:
+    """The text of a label in the current language (both, joined by " · ", before one is chosen).
+
+    Examples
+    --------
+    >>> previous = use_language("ko")
+    >>> label("집단 크기 $n_i$", "group size $n_i$")
+    '집단 크기 $n_i$'
+    >>> _ = use_language("both")
+    >>> label("참값", "truth")
+    '참값 · truth'
+    >>> _ = use_language(previous)
+    """
+    language = _language["current"]
+    if language == "ko":
+        return ko
+    if language == "en":
+        return en
+    return ko if ko == en else f"{ko} · {en}"
+
+
+__all__ += ["plot_shrinkage", "plot_shrinkage_factor"]
 
 
 def plot_shrinkage(
@@ -47,16 +107,16 @@ def plot_shrinkage(
     for x, f, b in zip(n_i, fixed, blup):
         ax.annotate("", xy=(x, b), xytext=(x, f),
                     arrowprops=dict(arrowstyle="->", color="tab:blue", lw=1.4))
-    ax.scatter(n_i, fixed, color="tab:orange", zorder=3, label="고정효과 추정 · fixed-effect estimate")
+    ax.scatter(n_i, fixed, color="tab:orange", zorder=3, label=label("고정효과 추정값", "fixed-effect estimate"))
     ax.scatter(n_i, blup, color="tab:blue", zorder=3, label="BLUP")
     if truth is not None:
         ax.scatter(n_i, np.asarray(truth, dtype=float), marker="x", color="black", zorder=4,
-                   label="참값 · true effect")
+                   label=label("참값", "true effect"))
     ax.set_xscale("log")
     ax.set_xticks(n_i, [f"{n:g}" for n in n_i])
     ax.minorticks_off()
-    ax.set_xlabel("집단 크기 · group size $n_i$")
-    ax.set_ylabel("집단 효과 · group effect")
+    ax.set_xlabel(label("집단 크기 $n_i$", "group size $n_i$"))
+    ax.set_ylabel(label("집단 효과", "group effect"))
     ax.legend(frameon=False, fontsize=9)
     return ax
 
@@ -78,8 +138,8 @@ def plot_shrinkage_factor(sigma_a2: Any, sigma2: float, n_values: Any, *, ax: An
         ax.plot(sigma_a2, k, label=f"$n_i = {n}$")
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("집단 간 분산 · between-group variance $\\sigma_a^2$")
-    ax.set_ylabel("축소 계수 · shrinkage factor $k_i$")
+    ax.set_xlabel(label("집단 간 분산 $\\sigma_a^2$", "between-group variance $\\sigma_a^2$"))
+    ax.set_ylabel(label("축소 계수 $k_i$", "shrinkage factor $k_i$"))
     ax.legend(frameon=False, fontsize=9)
     return ax
 
@@ -132,8 +192,8 @@ def plot_shrinkage_factor_vs_n(n_values: Any, sigma_a2_values: Any, sigma2: floa
                 label=f"$\\sigma_a^2 = {s:g}$")
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("집단 크기 · group size $n_i$")
-    ax.set_ylabel("축소 계수 · shrinkage factor $k_i$")
+    ax.set_xlabel(label("집단 크기 $n_i$", "group size $n_i$"))
+    ax.set_ylabel(label("축소 계수 $k_i$", "shrinkage factor $k_i$"))
     ax.legend(frameon=False, fontsize=9)
     return ax
 
@@ -179,7 +239,7 @@ def plot_three_estimates(raw: Any, shrunk: Any, truth: Any, *, ax: Any = None) -
     ax.scatter(raw, np.full(raw.shape, rows[0]), color="tab:orange", zorder=3)
     ax.scatter(shrunk, np.full(raw.shape, rows[1]), color="tab:blue", zorder=3)
     ax.scatter(truth, np.full(raw.shape, rows[2]), marker="x", color="black", zorder=3)
-    ax.set_yticks(rows, ["원래 추정값 · raw", "축소 추정값 · shrunk", "참값 · truth"])
+    ax.set_yticks(rows, [label("원래 추정값", "raw"), label("축소 추정값", "shrunk"), label("참값", "truth")])
     ax.set_ylim(-0.4, 2.4)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
@@ -192,7 +252,7 @@ __all__ += ["plot_caterpillar", "plot_pooling_panels", "plot_shrinkage_2d"]
 
 
 def plot_caterpillar(estimate: Any, lower: Any, upper: Any, *, reference: Any = None,
-                     reference_label: str = "고정효과 추정값 · fixed-effect estimate",
+                     reference_label: str | None = None,
                      ax: Any = None) -> Any:
     """Conditional modes with prediction intervals, sorted (a caterpillar plot), Chapter 7.
 
@@ -208,8 +268,8 @@ def plot_caterpillar(estimate: Any, lower: Any, upper: Any, *, reference: Any = 
     reference : array_like of the same length, optional
         Values to mark beside each interval (e.g. the fixed-effect estimates
         ``ybar_i. - ybar..``), drawn as orange crosses.
-    reference_label : str
-        Legend text for ``reference``.
+    reference_label : str, optional
+        Legend text for ``reference``; default "fixed-effect estimate" in the current language.
     ax : matplotlib Axes, optional
 
     Returns
@@ -248,9 +308,10 @@ def plot_caterpillar(estimate: Any, lower: Any, upper: Any, *, reference: Any = 
         if ref.shape != lower.shape:
             raise ValueError("reference must have the length of estimate")
         ax.plot(ref[order], pos, "x", color="tab:orange", ms=7, mew=1.8,
-                label=reference_label)
+                label=label("고정효과 추정값", "fixed-effect estimate") if reference_label is None
+                else reference_label)
     ax.plot(est.to_numpy()[order], pos, "o", color="tab:blue", ms=5,
-            label="조건부 최빈값 · conditional mode")
+            label=label("조건부 최빈값", "conditional mode"))
     ax.set_yticks(pos, [str(v) for v in est.index[order]])
     ax.set_ylim(-0.7, est.size - 0.3)
     return ax
@@ -319,16 +380,16 @@ def plot_pooling_panels(data: Any, x: str, y: str, group: str, no_pooling: Any,
                              sharex=True, sharey=True, squeeze=False)
     xs = np.linspace(float(data[x].min()), float(data[x].max()), 2)
     styles = [
-        ("합동 없음 · no pooling", "tab:orange", "--"),
-        ("완전 합동 · complete pooling", "0.45", ":"),
-        ("부분 합동 · partial pooling", "tab:blue", "-"),
+        (label("합동 없음", "no pooling"), "tab:orange", "--"),
+        (label("완전 합동", "complete pooling"), "0.45", ":"),
+        (label("부분 합동", "partial pooling"), "tab:blue", "-"),
     ]
     for ax, level in zip(axes.flat, levels):
         rows = data[group] == level
         ax.plot(data.loc[rows, x], data.loc[rows, y], "o", color="0.2", ms=2.5)
         coefs = [no_pooling.loc[level], complete_pooling, partial_pooling.loc[level]]
-        for (label, color, ls), c in zip(styles, coefs):
-            ax.plot(xs, c["Intercept"] + c[x] * xs, color=color, ls=ls, lw=1.4, label=label)
+        for (text, color, ls), c in zip(styles, coefs):
+            ax.plot(xs, c["Intercept"] + c[x] * xs, color=color, ls=ls, lw=1.4, label=text)
         ax.set_title(str(level), fontsize=9, pad=2)
         ax.tick_params(labelsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -399,16 +460,17 @@ def plot_shrinkage_2d(no_pooling: Any, partial_pooling: Any, population: Any, *,
         ring = population[:, None] + U @ (r * np.sqrt(np.clip(w, 0, None))[:, None]
                                           * np.vstack([np.cos(t), np.sin(t)]))
         ax.plot(ring[0], ring[1], color="0.6", lw=1, ls="--",
-                label="95% 타원 · ellipse of $N(\\hat\\beta, \\hat\\Sigma)$")
+                label=label("$N(\\hat\\beta, \\hat\\Sigma)$의 95% 타원",
+                            "95% ellipse of $N(\\hat\\beta, \\hat\\Sigma)$"))
     for (x0, y0), (x1, y1) in zip(own, mixed):
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                     arrowprops=dict(arrowstyle="->", color="0.5", lw=1))
     ax.scatter(own[:, 0], own[:, 1], color="tab:orange", s=22, zorder=3,
-               label="합동 없음 · no pooling")
+               label=label("합동 없음", "no pooling"))
     ax.scatter(mixed[:, 0], mixed[:, 1], color="tab:blue", s=22, zorder=3,
-               label="부분 합동 · partial pooling")
+               label=label("부분 합동", "partial pooling"))
     ax.scatter(*population, marker="X", s=110, color="black", zorder=4,
-               label="모집단 · population $\\hat\\beta$")
+               label=label("모집단 $\\hat\\beta$", "population $\\hat\\beta$"))
     ax.set_xlabel(str(no_pooling.columns[0]))
     ax.set_ylabel(str(no_pooling.columns[1]))
     ax.legend(frameon=False, fontsize=9)
@@ -486,15 +548,15 @@ def plot_resid_fitted(fit: Any, *, group: str | None = None, levels: Any = None,
 
     r = conditional_residuals(fit, "pearson", scaled=True).to_numpy()
     fitted = fit.fitted.to_numpy()
-    xlabel = "적합값 · fitted value"
-    ylabel = "척도화 피어슨 잔차 · scaled Pearson residual"
+    xlabel = label("적합값", "fitted value")
+    ylabel = label("척도화 피어슨 잔차", "scaled Pearson residual")
     if group is None:
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4.2))
         ax.scatter(fitted, r, s=6, color="tab:blue", alpha=0.4, lw=0)
         ax.axhline(0.0, color="0.4", lw=1)
         bx, by = _binned_means(fitted, r)
-        ax.plot(bx, by, color="tab:orange", lw=2, label="구간 평균 · binned mean")
+        ax.plot(bx, by, color="tab:orange", lw=2, label=label("구간 평균", "binned mean"))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.legend(frameon=False, fontsize=9)
@@ -568,10 +630,10 @@ def plot_qq_resid(fit: Any, *, kind: str = "conditional", ax: Any = None) -> Any
 
     if kind == "conditional":
         r = conditional_residuals(fit, "pearson", scaled=True).to_numpy()
-        label = "척도화 피어슨 잔차 · scaled Pearson residual"
+        text = label("척도화 피어슨 잔차", "scaled Pearson residual")
     elif kind == "marginal":
         r = marginal_residuals(fit, scaled=True).to_numpy()
-        label = "척도화 주변 잔차 · scaled marginal residual"
+        text = label("척도화 주변 잔차", "scaled marginal residual")
     else:
         raise ValueError(f"kind must be 'conditional' or 'marginal', got {kind!r}")
     if ax is None:
@@ -580,8 +642,8 @@ def plot_qq_resid(fit: Any, *, kind: str = "conditional", ax: Any = None) -> Any
     ax.plot(q, np.sort(r), "o", ms=2.5, color="tab:blue", alpha=0.6)
     lim = np.array([q[0], q[-1]])
     ax.plot(lim, lim, color="0.4", lw=1, label="$y = x$")
-    ax.set_xlabel("표준정규 분위수 · standard normal quantile")
-    ax.set_ylabel(label)
+    ax.set_xlabel(label("표준정규 분위수", "standard normal quantile"))
+    ax.set_ylabel(text)
     ax.legend(frameon=False, fontsize=9, loc="upper left")
     return ax
 
@@ -647,12 +709,12 @@ def plot_qq_ranef(fit: Any, rng: Any, *, n_sim: int = 200, level: float = 0.95) 
         q = stats.norm.ppf(_ppoints(b.size))
         ax.fill_between(q, np.quantile(sim, lo, axis=0), np.quantile(sim, hi, axis=0), color="tab:blue",
                         alpha=0.2, lw=0,
-                        label=f"모의 BLUP {level:.0%} 띠 · simulated BLUPs, {level:.0%} band")
+                        label=label(f"모의 BLUP {level:.0%} 띠", f"simulated BLUPs, {level:.0%} band"))
         sd = float(np.sqrt(fit.covariance[name].loc[col, col]))
         ax.plot(q, sd * q, "--", color="0.4", lw=1, label="$N(0, \\hat\\sigma_b^2)$")
         ax.plot(q, b, "o", ms=3, color="tab:blue", label="BLUP")
         ax.set_title(f"{name}: {col}", fontsize=10)
-        ax.set_xlabel("표준정규 분위수 · standard normal quantile")
+        ax.set_xlabel(label("표준정규 분위수", "standard normal quantile"))
         ax.set_ylabel("BLUP")
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
