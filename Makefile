@@ -1,7 +1,12 @@
 # Two commands (see README.md):
-#   make book   set everything up (virtual environment, requirements, lmmtext) and build the HTML book
+#   make book   set everything up (virtual environment, requirements, lmmtext, reveal.js) and build the
+#               HTML book (the reader's edition) with its lecture slides, in _build/html
 #   make test   run every test: unit tests, doctests, nbval over every notebook, a -W book build,
-#               the built book in a browser (Debian's /usr/bin/chromium)
+#               the student edition, the slides, the built book and decks in a browser (Debian's chromium)
+# The editions and the slides reuse the book's executed notebooks (execute_notebooks: cache):
+#   make student     the student's edition, no solutions anywhere, in $(STUDENT_OUT)/_build/html
+#   make instructor  the instructor's edition, every solution, in $(INSTRUCTOR_OUT)/_build/html
+#   make slides      one reveal.js deck per chapter and language, in _build/html/slides
 # and, not part of test or CI (the TeX packages are large):
 #   make pdf    the Korean and the English PDF edition (xelatex), in $(PDF_OUT)
 #   make studies  run every simulation study in studies/ (minutes each); each writes
@@ -10,8 +15,13 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
+# reveal.js, pinned in package.json / package-lock.json, installed from the npm registry into _build/npm
+NPM_DIR = _build/npm
+REVEAL  = $(NPM_DIR)/node_modules/reveal.js/dist/reveal.js
+STUDENT_OUT    ?= _build/student
+INSTRUCTOR_OUT ?= _build/instructor
 
-.PHONY: setup book test pdf pdf-deps studies clean
+.PHONY: setup book html slides student instructor test pdf pdf-deps studies clean
 
 PDF_OUT ?= _build/pdf
 # Debian packages for the PDF editions (/work/shared/TOOLCHAIN.md): ~2 GB installed, ~5 min.
@@ -27,11 +37,32 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
-book: setup
-	$(VENV)/bin/jupyter-book build . --keep-going
+$(REVEAL): package.json package-lock.json
+	mkdir -p $(NPM_DIR)
+	cp package.json package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(REVEAL)
+
+book: html slides
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-test: setup
+html: setup
+	$(VENV)/bin/jupyter-book build . --keep-going
+
+slides: setup $(REVEAL)
+	@[ -d _build/.jupyter_cache ] || $(MAKE) html
+	$(PY) tools/slides.py _build/.jupyter_cache _build/html/slides
+	@echo "Slides: file://$(CURDIR)/_build/html/slides/index.html"
+
+student: setup
+	@[ -d _build/.jupyter_cache ] || $(MAKE) html
+	$(PY) tools/editions.py student $(STUDENT_OUT) --cache _build/.jupyter_cache
+
+instructor: setup
+	@[ -d _build/.jupyter_cache ] || $(MAKE) html
+	$(PY) tools/editions.py instructor $(INSTRUCTOR_OUT) --cache _build/.jupyter_cache
+
+test: setup $(REVEAL)
 	$(PY) -m pytest
 
 pdf-deps:
