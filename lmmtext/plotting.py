@@ -23,8 +23,11 @@ LANGUAGES = ("ko", "en", "both")
 _language = {"current": "both"}
 
 
-def use_language(language: str) -> str:
-    """Label the figures (and ``label``'s text) from now on in ``language``; returns the previous one.
+def use_language(language: str) -> None:
+    """Label the figures (and ``label``'s text) from now on in ``language``.
+
+    Returns nothing, so that the edition cell of a notebook shows no output;
+    :func:`current_language` tells the language in use.
 
     Parameters
     ----------
@@ -33,15 +36,15 @@ def use_language(language: str) -> str:
 
     Examples
     --------
-    >>> previous = use_language("en")
+    >>> previous = current_language()
+    >>> use_language("en")
     >>> label("집단 크기", "group size")
     'group size'
-    >>> _ = use_language(previous)
+    >>> use_language(previous)
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    previous, _language["current"] = _language["current"], language
-    return previous
+    _language["current"] = language
 
 
 def current_language() -> str:
@@ -54,13 +57,14 @@ def label(ko: str, en: str) -> str:
 
     Examples
     --------
-    >>> previous = use_language("ko")
+    >>> previous = current_language()
+    >>> use_language("ko")
     >>> label("집단 크기 $n_i$", "group size $n_i$")
     '집단 크기 $n_i$'
-    >>> _ = use_language("both")
+    >>> use_language("both")
     >>> label("참값", "truth")
     '참값 · truth'
-    >>> _ = use_language(previous)
+    >>> use_language(previous)
     """
     language = _language["current"]
     if language == "ko":
