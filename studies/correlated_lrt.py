@@ -2,7 +2,7 @@
 
 Writes ``lmmtext/data/study_correlated_lrt.csv``; load it with
 ``lmmtext.studies.load_study("correlated_lrt")``.  Run by ``make studies`` (about
-30 minutes on one idle core), never by ``make test``.
+6 minutes on one core), never by ``make test``.
 
 Model: nlme's ``Ovary`` design (11 mares, 308 rows; ``lmmtext.datasets.load_ovary``) with
 ``follicles ~ sin(2*pi*Time) + cos(2*pi*Time) + (1 | Mare)`` and independent errors, fitted
@@ -12,11 +12,10 @@ values.  Two designs: ``full`` (all 308 rows) and ``short`` (the first 6 rows of
 sets per design, seed 15 (``numpy.random.default_rng(15)``, ``full`` first), a response is
 drawn from the null fit (``lmmtext.inference.simulate``) and both models are refitted by
 REML (``fit.refit``): the null model and the same model with ``residual=AR1("Mare")``.
-A replicate whose fit raises an error is kept with ``T = NaN`` (none did in the shipped run,
-lmmtext after commit bdb69b1).  In two replicates of ``short`` (``rep`` 37 and 568) the larger
-fit ends at the bound ``phi = -1`` with a log-likelihood far below the null fit's (``T`` about
--164, impossible for nested models at their maxima): an optimiser failure of ``lmm``, kept in the
-table as it happened; Chapter 15 leaves these two out.
+A replicate whose fit raises an error is kept with ``T = NaN``.  In the shipped run (about 6
+minutes) no fit raised and every ``T`` is positive; before the residual-parameter search started
+from a grid over ``phi``, two replicates of ``short`` (``rep`` 37 and 568) ended at ``phi = -1``
+with ``T`` about -164 (``tests/test_residual.py`` keeps replicate 37 as a regression test).
 
 One row per (design, replicate): ``design``, ``n`` (rows), ``rep``, ``T`` (``2 (l1 - l0)``,
 REML log-likelihoods, not truncated at 0), ``phi`` (the AR(1) estimate of the larger
