@@ -24,8 +24,8 @@ import scipy.sparse
 
 from ._validate import check_full_column_rank
 from .modelframe import ModelFrame, caller_namespace
-from .pls import (PLS, SINGULAR_TOL, OptSummary, boundary_description, optimize_theta,
-                  single_threaded_blas)
+from .pls import (DENSE_CRITERION_MAX, PLS, SINGULAR_TOL, OptSummary, _DenseCriterion,
+                  boundary_description, optimize_theta, single_threaded_blas)
 from .remat import ReMat
 from .residual import BoundResidual, bind
 from .varcomp import check_method
@@ -521,48 +521,90 @@ def _inner(frame: ModelFrame, residual: BoundResidual | None, z: np.ndarray, rem
     return _Inner(system, opt, theta, logdet, value + logdet)
 
 
+class _JointCriterion:
+    """The criterion as a function of ``(theta, z)`` (Chapter 15, eq. ``ch15-whitened``).
+
+    For a small system (``q + p + 1 <=`` :data:`lmmtext.pls.DENSE_CRITERION_MAX`) the
+    dense ``M = [Z X y~]`` is formed once (``y~ = y - X beta_ols``, which changes no
+    criterion) and an evaluation whitens it, ``G = (AM)'(AM)``, and factors
+    ``D'GD + diag(I_q, 0)`` once; a larger one builds the whitened PLS system anew.
+    """
+
+    def __init__(self, frame: ModelFrame, residual: BoundResidual, reml: bool) -> None:
+        self.frame, self.residual, self.reml = frame, residual, reml
+        self.m = sum(t.n_theta for t in frame.terms)
+        q = sum(t.q for t in frame.terms)
+        self.dense = None
+        if q + frame.X.shape[1] + 1 <= DENSE_CRITERION_MAX:
+            X, y = frame.X, frame.y
+            y_tilde = y - X @ scipy.linalg.lstsq(X, y)[0]
+            self.M = np.column_stack([t.Z.toarray() for t in frame.terms] + [X, y_tilde])
+            self.dense = _DenseCriterion(X, y_tilde, list(frame.terms))
+            n, p = X.shape
+            self.df = n - p if reml else n
+
+    def __call__(self, x: np.ndarray) -> float:
+        theta, z = x[: self.m], x[self.m:]
+        A, logdet = _whitening(self.frame, self.residual, z)
+        if self.dense is None:
+            return _transformed_system(self.frame, A).objective(theta, self.reml) + logdet
+        AM = self.M if A is None else np.asarray(A @ self.M)
+        self.dense.G = AM.T @ AM
+        try:
+            L, _ = self.dense.factor(theta)
+        except np.linalg.LinAlgError:
+            return np.inf
+        logdet_L, logdet_RX, pwrss = self.dense.log_determinants(L)
+        if not pwrss > 0:
+            return np.inf
+        d = logdet_L + self.df * (1.0 + np.log(2.0 * np.pi * pwrss / self.df)) + logdet
+        return float(d + logdet_RX) if self.reml else float(d)
+
+
 def _optimize_residual(frame: ModelFrame, residual: BoundResidual, reml: bool) -> np.ndarray:
     """Minimise the criterion over ``(theta, z)``, the residual parameters ``z`` (Chapter 15).
 
-    First jointly: L-BFGS-B over ``theta`` (diagonal of each ``T_k`` at least 0)
-    and the unconstrained ``z`` (``phi = tanh z``, ``delta = exp z``), each
-    evaluation whitening the design anew.  Then ``z`` is polished on the
-    criterion profiled over ``theta``, each ``theta`` fitted by
-    :func:`~lmmtext.pls.optimize_theta` (with its boundary handling and checks),
-    so the pair ends at the joint optimum.
+    ``z`` is unconstrained (``phi = tanh z``, ``delta = exp z``, kept inside
+    :meth:`~lmmtext.residual.BoundResidual.bounds`).  A search can run to an edge of a
+    correlation's range on a wide first step, so it is started from the structure's own
+    start (``phi = 0``, ratios 1: the nested model without it) and from a coarse grid
+    over the correlation parameter (:meth:`~lmmtext.residual.BoundResidual.grid`), and
+    the best end is kept.
+
+    For a small system each start is a joint L-BFGS-B over ``(theta, z)`` (``theta``'s
+    diagonal at least 0) on :class:`_JointCriterion`, one dense factorisation per
+    evaluation, and the best end is polished there.  Otherwise the starts compete on
+    the criterion profiled over ``theta`` (each ``theta`` fitted by
+    :func:`~lmmtext.pls.optimize_theta`) and the best is polished on it.  The caller
+    refits ``theta`` at the final ``z`` with ``optimize_theta`` and its checks.
     """
     m = sum(t.n_theta for t in frame.terms)
-    if m:
+    z_lo, z_hi = residual.bounds()
+    z_starts = [residual.start()] + residual.grid(residual.start())
+    joint = _JointCriterion(frame, residual, reml) if m else None
+    if joint is not None and joint.dense is not None:
+        theta_start = np.concatenate([t.theta_start() for t in frame.terms])
         lower = np.concatenate([t.theta_lower() for t in frame.terms])
-        start = np.concatenate([np.concatenate([t.theta_start() for t in frame.terms]),
-                                residual.start()])
-
-        def joint(x: np.ndarray) -> float:
-            A, logdet = _whitening(frame, residual, x[m:])
-            return _transformed_system(frame, A).objective(x[:m], reml) + logdet
-
-        z_lo, z_hi = residual.bounds()
         bounds = scipy.optimize.Bounds(np.concatenate([lower, z_lo]),
-                                       np.concatenate([np.full(lower.size, np.inf), z_hi]))
-        res = scipy.optimize.minimize(joint, start, method="L-BFGS-B", jac="3-point", bounds=bounds,
-                                      options={"ftol": 1e-10, "gtol": 1e-5, "maxiter": 200})
-        z0 = res.x[m:]
-    else:
-        z0 = residual.start()
+                                       np.concatenate([np.full(m, np.inf), z_hi]))
+        ends = [scipy.optimize.minimize(joint, np.concatenate([theta_start, z]), method="L-BFGS-B",
+                                        jac="3-point", bounds=bounds,
+                                        options={"ftol": 1e-10, "gtol": 1e-5, "maxiter": 500})
+                for z in z_starts]
+        polish = scipy.optimize.minimize(joint, min(ends, key=lambda r: r.fun).x, method="L-BFGS-B",
+                                         jac="3-point", bounds=bounds,
+                                         options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 1000})
+        return polish.x[m:]
 
     def profiled(z: np.ndarray) -> float:
         return _inner(frame, residual, z, reml).criterion
 
-    # The joint search can run to an edge of a correlation's range (a wide first step), so it
-    # competes with the structure's own start (phi = 0, ratios 1: the nested model without it)
-    # and a coarse grid over the correlation parameter; the best is polished.
-    candidates = [z0, residual.start()] + residual.grid(z0)
-    values = [profiled(z) for z in candidates]
+    values = [profiled(z) for z in z_starts]
     best = int(np.argmin(values))
-    res = scipy.optimize.minimize(profiled, candidates[best], method="L-BFGS-B", jac="3-point",
-                                  bounds=scipy.optimize.Bounds(*residual.bounds()),
+    res = scipy.optimize.minimize(profiled, z_starts[best], method="L-BFGS-B", jac="3-point",
+                                  bounds=scipy.optimize.Bounds(z_lo, z_hi),
                                   options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 200})
-    return res.x if res.fun <= values[best] else candidates[best]
+    return res.x if res.fun <= values[best] else z_starts[best]
 
 
 #: A correlation parameter within this distance of 1 (or of 0 for CAR1) is reported as on the boundary.

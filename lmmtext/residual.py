@@ -156,16 +156,16 @@ class BoundResidual:
     def grid(self, z: np.ndarray) -> list[np.ndarray]:
         """Starting points that vary the correlation parameter over its range, the rest at ``z``.
 
-        ``phi`` = -0.8, -0.4, 0.4, 0.8 (AR1) or 0.1, 0.5, 0.9 (CAR1); none without a
-        correlation structure.
+        ``phi`` = -0.6, 0.6 (AR1) or 0.6, 0.9 (CAR1, whose own start is 0.2); none
+        without a correlation structure.
         """
         out = []
         offset = 0
         for piece in self.pieces:
             if isinstance(piece.structure, AR1):
-                values = np.arctanh([-0.8, -0.4, 0.4, 0.8])
+                values = np.arctanh([-0.6, 0.6])
             elif isinstance(piece.structure, CAR1):
-                values = np.log(np.array([0.1, 0.5, 0.9]) / (1 - np.array([0.1, 0.5, 0.9])))
+                values = np.log(np.array([0.6, 0.9]) / (1 - np.array([0.6, 0.9])))
             else:
                 offset += piece.n_params
                 continue
