@@ -1,17 +1,17 @@
-"""Dense reference versions of the fitter's computation (Chapter 11).
+"""Dense reference versions of the fitter's computation (Chapter 16).
 
-Defined in Chapter 11, "How ``lmm`` fits a model".  The fitter
+Defined in Chapter 16, "How ``lmm`` fits a model".  The fitter
 (:mod:`lmmtext.pls`, used by :func:`lmmtext.lmm.lmm`) never forms ``Z`` or
 ``Lambda_theta`` as one matrix and never touches the ``n`` observations during
 the optimisation.  The functions here do the same computation the plain way,
-with dense matrices, exactly as the equations of Chapter 11 read, so the book
+with dense matrices, exactly as the equations of Chapter 16 read, so the book
 and the tests can check the fast code against them:
 
 - :func:`remat_from_data` -- the term ``(1 + x | g)`` of a data frame, as :func:`lmmtext.lmm.lmm` builds it;
 - :func:`random_effects_matrix` -- ``Z = [Z_1 ... Z_K]``, the terms side by side;
-- :func:`relative_covariance_factor` -- ``Lambda_theta``, eq. (11.2);
-- :func:`pls_dense` -- the penalised least-squares solution, eqs. (11.3)-(11.5);
-- :func:`profiled_deviance_dense` -- ``d(theta)`` and ``d_R(theta)``, eqs. (11.6) and (11.8).
+- :func:`relative_covariance_factor` -- ``Lambda_theta``, eq. ``ch16-lambda``;
+- :func:`pls_dense` -- the penalised least-squares solution, eqs. ``ch16-pls``-``ch16-chol``;
+- :func:`profiled_deviance_dense` -- ``d(theta)`` and ``d_R(theta)``, eqs. ``ch16-deviance`` and ``ch16-reml``.
 
 References
 ----------
@@ -56,7 +56,7 @@ def _check_terms(terms: Any) -> list[ReMat]:
 
 
 def remat_from_data(data: Any, factor: str, slopes: Sequence[str] = ()) -> ReMat:
-    """The random-effects term ``(1 + slopes | factor)`` of a data frame (Chapter 11).
+    """The random-effects term ``(1 + slopes | factor)`` of a data frame (Chapter 16).
 
     Row ``i`` of the term's ``Z`` holds ``(1, x_i1, ...)`` in the columns of
     the level of ``factor`` that observation ``i`` belongs to.  Levels are the
@@ -113,7 +113,7 @@ def remat_from_data(data: Any, factor: str, slopes: Sequence[str] = ()) -> ReMat
 
 
 def random_effects_matrix(terms: Sequence[ReMat]) -> scipy.sparse.csr_array:
-    """``Z = [Z_1 Z_2 ... Z_K]``, the terms' model matrices side by side (Chapter 11).
+    """``Z = [Z_1 Z_2 ... Z_K]``, the terms' model matrices side by side (Chapter 16).
 
     Parameters
     ----------
@@ -148,7 +148,7 @@ def random_effects_matrix(terms: Sequence[ReMat]) -> scipy.sparse.csr_array:
 
 
 def relative_covariance_factor(terms: Sequence[ReMat], theta: Any) -> scipy.sparse.csr_array:
-    """The relative covariance factor ``Lambda_theta``, Chapter 11, eq. (11.2).
+    """The relative covariance factor ``Lambda_theta``, Chapter 16, eq. ``ch16-lambda``.
 
     .. math::
 
@@ -200,20 +200,20 @@ def relative_covariance_factor(terms: Sequence[ReMat], theta: Any) -> scipy.spar
 
 @dataclass(frozen=True)
 class DensePLS:
-    """The penalised least-squares solution at one ``theta`` (dense, Chapter 11).
+    """The penalised least-squares solution at one ``theta`` (dense, Chapter 16).
 
     Attributes
     ----------
     beta : ndarray of shape (p,)
-        ``beta_hat(theta)``, eq. (11.4).
+        ``beta_hat(theta)``, eq. ``ch16-normal``.
     u : ndarray of shape (q,)
         The spherical random effects ``u_hat(theta)``.
     b : ndarray of shape (q,)
         ``Lambda_theta u_hat``, the conditional modes (BLUPs) of ``b``.
     pwrss : float
-        ``r^2(theta)``, the minimum of eq. (11.3).
+        ``r^2(theta)``, the minimum of eq. ``ch16-pls``.
     L : ndarray of shape (q, q)
-        The lower Cholesky factor ``L_theta`` of ``Lambda'Z'Z Lambda + I``, eq. (11.5).
+        The lower Cholesky factor ``L_theta`` of ``Lambda'Z'Z Lambda + I``, eq. ``ch16-chol``.
     R_X : ndarray of shape (p, p)
         Upper triangular, ``R_X'R_X = X'X - R_ZX'R_ZX``.
     logdet_L, logdet_RX : float
@@ -259,14 +259,14 @@ def _check_xzy(X: Any, Z: Any, y: Any, Lambda: Any) -> tuple[np.ndarray, ...]:
 
 
 def pls_dense(X: Any, Z: Any, y: Any, Lambda: Any) -> DensePLS:
-    """Solve the penalised least-squares problem densely, Chapter 11, eqs. (11.3)-(11.5).
+    """Solve the penalised least-squares problem densely, Chapter 16, eqs. ``ch16-pls``-``ch16-chol``.
 
     .. math::
 
         r^2(\\theta) = \\min_{\\beta, u}\\; \\|y - X\\beta - Z\\Lambda_\\theta u\\|^2 + \\|u\\|^2.
 
     One Cholesky factor of the ``(q + p) x (q + p)`` matrix of the normal
-    equations (11.4),
+    equations ``ch16-normal``,
 
     .. math::
 
@@ -331,7 +331,7 @@ def pls_dense(X: Any, Z: Any, y: Any, Lambda: Any) -> DensePLS:
 
 
 def profiled_deviance_dense(X: Any, Z: Any, y: Any, Lambda: Any, method: str = "ML") -> float:
-    """The profiled deviance or REML criterion, Chapter 11, eqs. (11.6) and (11.8).
+    """The profiled deviance or REML criterion, Chapter 16, eqs. ``ch16-deviance`` and ``ch16-reml``.
 
     .. math::
 

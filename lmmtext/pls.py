@@ -1,9 +1,9 @@
-"""Penalised least squares and the profiled deviance: the computing core of every fit (Chapter 11).
+"""Penalised least squares and the profiled deviance: the computing core of every fit (Chapter 16).
 
 The model ``y = X beta + Z Lambda_theta u + e`` with spherical ``u ~ N(0, sigma^2 I)``
 and ``e ~ N(0, sigma^2 I)`` (Bates, Maechler, Bolker & Walker 2015, eqs. 2-4).  For
-a given ``theta`` the Cholesky factor of the penalised system (Chapter 11, eqs.
-``ch11-pls`` and ``ch11-chol``)
+a given ``theta`` the Cholesky factor of the penalised system (Chapter 16, eqs.
+``ch16-pls`` and ``ch16-chol``)
 
 .. math::
 
@@ -14,7 +14,7 @@ a given ``theta`` the Cholesky factor of the penalised system (Chapter 11, eqs.
 holds everything the likelihood needs: ``L_theta`` (the random-effects rows),
 ``R_X'`` (the ``X`` rows) and, in its last diagonal element, the square root of the
 penalised residual sum of squares ``r^2_theta``.  With ``beta`` and ``sigma^2``
-profiled out (Chapter 11, eqs. ``ch11-deviance`` and ``ch11-reml``; Bates et al. 2015,
+profiled out (Chapter 16, eqs. ``ch16-deviance`` and ``ch16-reml``; Bates et al. 2015,
 eqs. 34 and 41)
 
 .. math::
@@ -83,7 +83,7 @@ def _threadpools() -> ThreadpoolController:
 
 @contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """Run the enclosed code with one BLAS thread (Chapter 11, "How ``lmm`` fits a model").
+    """Run the enclosed code with one BLAS thread (Chapter 16, "How ``lmm`` fits a model").
 
     A small fit gains nothing from a second BLAS thread, and OpenBLAS threads that
     spin while waiting for work doubled the CPU time of a small fit for no speed-up.
@@ -204,7 +204,7 @@ class _DenseCriterion:
 
         F(\\theta) = D'GD + \\mathrm{diag}(I_q, 0) = L L'
 
-    is the matrix of Chapter 11, eq. ``ch11-chol``, unblocked.  Its leading blocks of
+    is the matrix of Chapter 16, eq. ``ch16-chol``, unblocked.  Its leading blocks of
     size ``q``, ``q + p`` and ``q + p + 1`` have determinants ``|L_theta|^2``,
     ``|L_theta|^2 |R_X|^2`` and ``|L_theta|^2 |R_X|^2 r^2_theta``, so the criterion
     is a combination of three log-determinants, and so is its gradient, by
@@ -606,7 +606,7 @@ class PLS:
 class OptSummary:
     """What the optimiser did and how close to the optimum it ended (MixedModels.jl's ``optsummary``).
 
-    The convergence record follows lme4's ``checkConv`` (Chapter 11, "How ``lmm``
+    The convergence record follows lme4's ``checkConv`` (Chapter 16, "How ``lmm``
     fits a model"): the gradient of the criterion at ``theta_final`` (exact for
     small models, else by central differences) and its Hessian (by differences of
     the gradient or of the criterion).  ``lower`` and ``upper`` are lme4's bounds
@@ -853,7 +853,7 @@ def _scaled_gradient(g: np.ndarray, H: np.ndarray) -> tuple[float, float]:
 
 
 def _convergence_message(scaled: float, min_eigenvalue: float) -> tuple[bool, str]:
-    """Both of lme4's checks, in words (Chapter 11, "How ``lmm`` fits a model")."""
+    """Both of lme4's checks, in words (Chapter 16, "How ``lmm`` fits a model")."""
     problems = []
     if not scaled <= GRAD_TOL:
         problems.append(
@@ -878,7 +878,7 @@ def _convergence_message(scaled: float, min_eigenvalue: float) -> tuple[bool, st
 def optimize_theta(system: PLS, reml: bool, start: np.ndarray | None = None) -> OptSummary:
     """Minimise the profiled deviance (ML) or REML criterion of ``system`` over ``theta``.
 
-    Chapter 11, "How ``lmm`` fits a model".  Phases:
+    Chapter 16, "How ``lmm`` fits a model".  Phases:
 
     1. L-BFGS from ``start`` (default ``T_k = I``, lme4's start; a refit, e.g. a
        bootstrap replicate, may start from the original fit's ``theta``) with the
@@ -1046,7 +1046,7 @@ def boundary_description(system: PLS, theta: np.ndarray) -> list[str]:
 
     A diagonal element ``T_jj`` below :data:`SINGULAR_TOL` means that
     coefficient ``j`` of the term has (almost) no variance left once the
-    coefficients before it are known (Chapter 11, eq. ``ch11-lambda``): its
+    coefficients before it are known (Chapter 16, eq. ``ch16-lambda``): its
     variance is 0, or it is perfectly correlated with one earlier coefficient,
     or it is an exact linear combination of several.
 

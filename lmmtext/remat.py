@@ -1,4 +1,4 @@
-"""Random-effects terms: one term's matrix, levels and covariance factor (Chapter 11).
+"""Random-effects terms: one term's matrix, levels and covariance factor (Chapter 16).
 
 A term such as ``(1 + Days | Subject)`` contributes ``q = l * s`` random effects:
 ``s`` coefficients (here ``Intercept`` and ``Days``) for each of the ``l`` levels
@@ -7,7 +7,7 @@ columns *level-major*: the ``s`` columns of level 1, then those of level 2, ...
 so that ``Z_k' Z_k`` is block diagonal with ``s x s`` blocks.  The relative
 covariance factor of the term is ``Lambda_k = I_l (x) T_k`` with ``T_k`` an
 ``s x s`` lower-triangular matrix whose elements, taken column by column, are
-the term's part of ``theta`` (Chapter 11, eq. ``ch11-lambda``; Bates, Maechler,
+the term's part of ``theta`` (Chapter 16, eq. ``ch16-lambda``; Bates, Maechler,
 Bolker & Walker 2015, sec. 2.2; the ``ReMat`` type of MixedModels.jl).  The
 covariance matrix of the term's random effects for one level is ``sigma^2 T_k T_k'``.
 
