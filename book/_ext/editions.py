@@ -200,6 +200,18 @@ def strip_downloads(app: Sphinx, exception: Exception | None) -> None:
             strip_file(path, app.config.lmm_edition)
 
 
+MARK_CSS = """
+html[lang="ko"] .solution.instructor > .admonition-title::after { content: " · 교수자용"; font-weight: normal; }
+html[lang="en"] .solution.instructor > .admonition-title::after { content: " · for instructors"; font-weight: normal; }
+"""
+
+
+def mark_instructor_solutions(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """In the instructor's edition, a solution marked ``instructor`` says so in its title."""
+    if app.config.lmm_edition == "instructor":
+        context["metatags"] = context.get("metatags", "") + f"\n<style>{MARK_CSS}</style>"
+
+
 def check_edition(app: Sphinx) -> None:
     if app.config.lmm_edition not in EDITIONS:
         raise ValueError(f"lmm_edition must be one of {EDITIONS}, got {app.config.lmm_edition!r}")
@@ -210,4 +222,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", check_edition)
     app.add_transform(RemoveSolutions)
     app.connect("build-finished", strip_downloads)
+    app.connect("html-page-context", mark_instructor_solutions)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}
