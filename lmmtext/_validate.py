@@ -111,3 +111,14 @@ def check_full_column_rank(X: np.ndarray, name: str = "X") -> None:
             f"{name} is rank deficient: rank {rank} < {p} columns; "
             "beta is not estimable (drop or combine collinear columns)"
         )
+
+
+def check_bootstrap(n_boot: Any, rng: Any) -> int:
+    """``n_boot`` as a positive int and ``rng`` a ``numpy.random.Generator``, or raise naming them."""
+    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, (int, np.integer)):
+        raise TypeError(f"n_boot must be an integer, got {type(n_boot).__name__}")
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return int(n_boot)

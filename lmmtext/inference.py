@@ -30,6 +30,7 @@ import pandas as pd
 import scipy.linalg
 import scipy.stats
 
+from ._validate import check_bootstrap
 from .formula import parse_formula
 from .lmm import LmmResult, lmm
 from .modelframe import ModelFrame, caller_namespace
@@ -575,12 +576,7 @@ def parametric_bootstrap(
     >>> res.replicates.shape, 0 < res.p_value <= 1
     ((5,), True)
     """
-    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, (int, np.integer)):
-        raise TypeError(f"n_boot must be an integer, got {type(n_boot).__name__}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_bootstrap(n_boot, rng)
     _check_frame(data)
     caller = caller_namespace(1)
     null_fit = fit(null_formula, data, method, eval_env=caller)

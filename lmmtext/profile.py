@@ -57,6 +57,7 @@ import scipy.optimize
 import scipy.stats
 from threadpoolctl import threadpool_limits
 
+from ._validate import check_bootstrap
 from .pls import PLS, optimize_theta
 
 __all__ = ["bootstrap", "confint", "profile"]
@@ -391,12 +392,7 @@ def bootstrap(fit: Any, n_boot: int, rng: np.random.Generator) -> pd.DataFrame:
         If ``n_boot < 1``.
     """
     system = _check_fit(fit)
-    if isinstance(n_boot, (bool, np.bool_)) or not isinstance(n_boot, (int, np.integer)):
-        raise TypeError(f"n_boot must be an integer, got {type(n_boot).__name__}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_bootstrap(n_boot, rng)
     reml = fit.method == "REML"
     theta = np.asarray(fit.theta, dtype=float)
     beta = np.asarray(fit.fixef, dtype=float)
