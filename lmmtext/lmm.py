@@ -25,7 +25,7 @@ import scipy.sparse
 from ._validate import check_full_column_rank
 from .modelframe import ModelFrame, caller_namespace
 from .pls import (DENSE_CRITERION_MAX, PLS, SINGULAR_TOL, OptSummary, _DenseCriterion,
-                  boundary_description, optimize_theta, single_threaded_blas)
+                  boundary_description, criterion, optimize_theta, single_threaded_blas)
 from .remat import ReMat
 from .residual import BoundResidual, bind
 from .varcomp import check_method
@@ -540,8 +540,6 @@ class _JointCriterion:
             y_tilde = y - X @ scipy.linalg.lstsq(X, y)[0]
             self.M = np.column_stack([t.Z.toarray() for t in frame.terms] + [X, y_tilde])
             self.dense = _DenseCriterion(X, y_tilde, list(frame.terms))
-            n, p = X.shape
-            self.df = n - p if reml else n
 
     def __call__(self, x: np.ndarray) -> float:
         theta, z = x[: self.m], x[self.m:]
@@ -554,11 +552,8 @@ class _JointCriterion:
             L, _ = self.dense.factor(theta)
         except np.linalg.LinAlgError:
             return np.inf
-        logdet_L, logdet_RX, pwrss = self.dense.log_determinants(L)
-        if not pwrss > 0:
-            return np.inf
-        d = logdet_L + self.df * (1.0 + np.log(2.0 * np.pi * pwrss / self.df)) + logdet
-        return float(d + logdet_RX) if self.reml else float(d)
+        n, p = self.frame.X.shape
+        return criterion(*self.dense.log_determinants(L), n, p, self.reml) + logdet
 
 
 def _optimize_residual(frame: ModelFrame, residual: BoundResidual, reml: bool) -> np.ndarray:

@@ -284,6 +284,18 @@ class _DenseCriterion:
         return out
 
 
+def criterion(logdet_L: float, logdet_RX: float, pwrss: float, n: int, p: int, reml: bool) -> float:
+    """``d(theta)`` or ``d_R(theta)`` from ``log|L_theta|^2``, ``log|R_X|^2`` and ``r^2_theta``.
+
+    Chapter 16, eqs. ``ch16-deviance`` and ``ch16-reml``; ``inf`` when ``r^2_theta <= 0``.
+    """
+    if not pwrss > 0:
+        return np.inf
+    df = n - p if reml else n
+    d = logdet_L + df * (1.0 + np.log(2.0 * np.pi * pwrss / df))
+    return float(d + logdet_RX) if reml else float(d)
+
+
 @dataclass(frozen=True)
 class PLSSolution:
     """The penalised least-squares solution at one ``theta`` (terms in the caller's order)."""
@@ -523,11 +535,7 @@ class PLS:
         return self._criterion(logdet_L, logdet_RX, pwrss, reml), gradient
 
     def _criterion(self, logdet_L: float, logdet_RX: float, pwrss: float, reml: bool) -> float:
-        if pwrss <= 0:
-            return np.inf
-        df = self.n - self.p if reml else self.n
-        d = logdet_L + df * (1.0 + np.log(2.0 * np.pi * pwrss / df))
-        return float(d + logdet_RX) if reml else float(d)
+        return criterion(logdet_L, logdet_RX, pwrss, self.n, self.p, reml)
 
     def solve(self, theta: np.ndarray, reml: bool) -> PLSSolution:
         """``beta``, the spherical ``u``, the random effects ``b = Lambda u`` and the criterion."""
