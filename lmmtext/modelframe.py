@@ -37,6 +37,7 @@ always used: ``Intercept``, ``Sex[Female]``, ``Days``, ``x[b]:z``; R writes
 from __future__ import annotations
 
 import builtins
+import re
 import sys
 import warnings
 from collections.abc import Mapping
@@ -188,8 +189,6 @@ def _python(text: str) -> str:
 
 
 def _replace_word(code: str, word: str, new: str) -> str:
-    import re
-
     return re.sub(rf"(?<![A-Za-z0-9._]){word}(?![A-Za-z0-9._])", new, code)
 
 
