@@ -11,9 +11,10 @@ The configuration value ``lmm_edition`` chooses what happens to the solutions of
   build by :func:`strip_solutions`); a page offers its notebook without the solutions;
 - ``instructor`` (``make instructor``): every solution.
 
-The reader's edition offers each notebook for download byte for byte as it is in ``book/``
-(``tests/test_downloads.py``), so its instructor solutions are hidden from the pages and the
-search, but not from the downloaded notebook; the student edition is the one to hand out.
+The downloadable sources follow the pages: the reader's edition offers each notebook as it is in
+``book/`` less its instructor solutions (byte for byte the source when it has none,
+``tests/test_downloads.py``), the student edition offers it without any solution, and the
+instructor's edition as it is.
 
 The solutions are removed from the doctree right after sphinx-exercise merges the gated
 form (a transform at priority 11), so the code cells of a gated solution go with it; the
@@ -178,19 +179,26 @@ def solution_texts(cells: list[dict[str, Any]]) -> list[tuple[str, list[str], st
 
 
 def strip_file(path: Path, edition: str) -> None:
-    """Rewrite a downloadable source (``.ipynb`` or MyST ``.md``) without the edition's hidden solutions."""
+    """Rewrite a downloadable source (``.ipynb`` or MyST ``.md``) without the edition's hidden solutions.
+
+    A source with nothing to leave out is not rewritten.
+    """
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
-        nb["cells"] = strip_solutions(nb["cells"], edition)
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        cells = strip_solutions(nb["cells"], edition)
+        if cells != nb["cells"]:
+            nb["cells"] = cells
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     elif path.suffix in {".md", ".txt"}:
-        cells = strip_solutions([{"cell_type": "markdown", "source": path.read_text(encoding="utf-8")}], edition)
-        path.write_text((cells[0]["source"] + "\n") if cells else "", encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        cells = strip_solutions([{"cell_type": "markdown", "source": text}], edition)
+        if [c["source"] for c in cells] != [text]:
+            path.write_text((cells[0]["source"] + "\n") if cells else "", encoding="utf-8")
 
 
 def strip_downloads(app: Sphinx, exception: Exception | None) -> None:
     """The sources offered for download hold only the solutions the edition shows."""
-    if exception is not None or app.config.lmm_edition != "student":
+    if exception is not None or app.config.lmm_edition == "instructor":
         return
     sources = Path(app.builder.outdir) / "_sources"
     if not sources.is_dir():
