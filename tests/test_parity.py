@@ -90,20 +90,13 @@ def test_korean_and_english_notebooks_have_identical_code_cells(name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_notebook_declares_its_edition(name):
-    """The first code cell sets the figure language; undeclared notebooks are listed as skipped."""
-    ko = code_cells(BOOK / "ko" / name)
-    if not edition_lines(ko) and not any(re.search(r"\bplt\.|\bplot_|matplotlib", c) for c in ko):
-        return  # no figures: nothing to declare
-    if not edition_lines(ko):
-        hangul_labels = [line.strip() for cell in ko for line in cell.split("\n")
-                         if re.search("[\uac00-\ud7a3][^\"]* · ", line)]
-        pytest.skip(f"{name} does not declare its edition yet: bilingual figure labels "
-                    f"({len(hangul_labels)} lines with 'ko · en' labels)")
-    assert EDITION_LINE.match(ko[0].split("\n")[-1].strip()) or any(
-        EDITION_LINE.match(line.strip()) for line in ko[0].split("\n"))
-    for cell in ko[1:]:
+    """The first code cell sets the edition (the figures' language), in both editions."""
+    for lang in ("ko", "en"):
+        cells = code_cells(BOOK / lang / name)
+        assert [(i, found) for i, _, found in edition_lines(cells)] == [(0, lang)], f"{lang}/{name}"
+    for cell in code_cells(BOOK / "ko" / name)[1:]:
         assert not re.search(r"[\uac00-\ud7a3][^\"]* · [^\"]*[A-Za-z]", cell), \
-            f"{name}: a bilingual label remains in a declared notebook:\n{cell}"
+            f"{name}: a bilingual label remains:\n{cell}"
 
 
 def test_the_parity_rule_allows_the_edition_line_and_nothing_else():
