@@ -1,27 +1,93 @@
-"""Shared test configuration.
+"""Shared test configuration (at the top, so its hooks see nbval's cells in ``book/`` too).
 
 - hypothesis runs are derandomized, so CI never flakes;
-- ``built_book`` builds the whole book once per session, warnings as errors,
-  into a temporary folder, for the tests that read the built HTML.
+- every notebook is executed once per test run, by nbval: nbval's cells run first, and the
+  outputs of each notebook whose cells all passed are written into the execution cache of the
+  ``-W`` book build (jupyter-cache, the cache ``execute_notebooks: cache`` reads), so the build,
+  the student edition and the slides take the notebooks' outputs from nbval's run instead of
+  executing them again;
+- ``built_book`` builds the whole book once per session, warnings as errors, into a temporary
+  folder, for the tests that read the built HTML; ``book_execution`` says which notebooks the
+  build took from nbval and how many it had to execute itself (those nbval did not run).
 """
+from __future__ import annotations
+
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from hypothesis import settings
 
 settings.register_profile("book", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("book")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
+
+# path of a notebook nbval ran -> {code cell number: its outputs}, for cells that passed
+NBVAL_OUTPUTS: dict[Path, dict[int, list]] = {}
+
+
+def _is_nbval_cell(item: pytest.Item) -> bool:
+    return type(item).__name__ == "IPyNbCell" and hasattr(item, "cell_num")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """nbval's notebook cells run before every other test, so the book build can reuse their outputs."""
+    items[:] = [i for i in items if _is_nbval_cell(i)] + [i for i in items if not _is_nbval_cell(i)]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if _is_nbval_cell(item) and call.when == "call" and report.passed and item.test_outputs is not None:
+        NBVAL_OUTPUTS.setdefault(Path(str(item.fspath)).resolve(), {})[item.cell_num] = item.test_outputs
+
+
+def executed_notebook(path: Path, outputs: dict[int, list]) -> nbformat.NotebookNode | None:
+    """The notebook at ``path`` with nbval's outputs, or None unless every code cell ran and passed."""
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    if sorted(outputs) != list(range(len(code))):
+        return None
+    for number, cell in enumerate(code):
+        cell.outputs = [nbformat.from_dict(dict(out)) for out in outputs[number]]
+        cell.execution_count = number + 1
+        for out in cell.outputs:
+            if out.output_type == "execute_result":
+                out.execution_count = number + 1
+    return nb
+
+
+def seed_execution_cache(cache_dir: Path) -> list[Path]:
+    """Write every notebook nbval ran completely into the jupyter-cache at ``cache_dir``; return their paths."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_dir))
+    seeded = []
+    for path, outputs in sorted(NBVAL_OUTPUTS.items()):
+        nb = executed_notebook(path, outputs)
+        if nb is not None:
+            cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"source": "nbval"}),
+                                        check_validity=False, overwrite=True)
+            seeded.append(path)
+    return seeded
+
+
+# what the book build of this session took from nbval (``seeded``) and executed itself (``executed``)
+BOOK_EXECUTION: dict[str, list] = {}
 
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
-    """Run ``jupyter-book build . -W -n --keep-going``; return the HTML folder."""
+    """Run ``jupyter-book build . -W -n --keep-going`` on nbval's outputs; return the HTML folder."""
     out = tmp_path_factory.mktemp("book")
+    seeded = seed_execution_cache(out / "_build" / ".jupyter_cache")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb if jb.exists() else shutil.which("jupyter-book")), "build", str(ROOT),
            "-W", "-n", "--keep-going", "--path-output", str(out)]
@@ -30,4 +96,11 @@ def built_book(tmp_path_factory) -> Path:
     if proc.returncode != 0:
         warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
         pytest.fail("book build failed (-W):\n" + "\n".join(warnings[-40:] or log.splitlines()[-40:]))
+    BOOK_EXECUTION.update(seeded=seeded, executed=re.findall(r"Executing notebook using \w+ CWD", log))
     return out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def book_execution(built_book) -> dict[str, list]:
+    """``seeded``: the notebooks whose nbval outputs the build used; ``executed``: one entry per notebook it ran."""
+    return BOOK_EXECUTION

@@ -34,6 +34,16 @@ def read(html_root, page):
     return (html_root / "book" / f"{page}.html").read_text(encoding="utf-8")
 
 
+def test_the_build_executes_no_notebook_nbval_ran(book_execution):
+    """Each notebook is executed once per test run: the -W build takes nbval's outputs from the cache."""
+    notebooks = sorted(BOOK.glob("[a-z][a-z]/*.ipynb"))
+    seeded = book_execution["seeded"]
+    if not seeded:
+        pytest.skip("nbval ran no notebook in this session, so the build executed them itself")
+    assert set(seeded) <= {p.resolve() for p in notebooks}
+    assert len(book_execution["executed"]) <= len(notebooks) - len(seeded)
+
+
 def test_every_page_is_built(built_book):
     for page in PAGES:
         assert (built_book / "book" / f"{page}.html").is_file(), page
