@@ -1,4 +1,5 @@
-"""The student edition (``make student``) holds no solution: not in its pages, search index or downloads.
+"""The student edition (``make student``) holds no solution: not in its pages, search index or downloads;
+the instructor's edition (``make instructor``) holds every solution, marked ones flagged "for instructors".
 
 The edition is built here from the same sources as the reader's book, reusing the execution
 cache of the ``-W`` build (``built_book``), so no notebook is executed again.  Each solution of
@@ -104,6 +105,18 @@ def student(built_book, tmp_path_factory) -> Path:
     return out / "_build" / "html"
 
 
+@pytest.fixture(scope="module")
+def instructor(built_book, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("instructor")
+    proc = editions_tool.build("instructor", out, cache=built_book.parent / ".jupyter_cache", strict=True)
+    if proc.returncode != 0:
+        log = proc.stdout + proc.stderr
+        pytest.fail("instructor edition failed (-W):\n" + "\n".join(
+            [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line][-30:] or log.splitlines()[-30:]))
+    assert "Executing notebook" not in proc.stdout + proc.stderr, "the instructor edition executed notebooks again"
+    return out / "_build" / "html"
+
+
 def test_every_chapter_has_solutions_and_each_gives_phrases():
     assert len(SOLUTIONS) >= 20
     assert any(editions_ext.INSTRUCTOR in classes for _, _, classes, _ in SOLUTIONS)
@@ -200,3 +213,29 @@ def test_screenshot_of_the_student_exercise_section(student, tmp_path):
         page.screenshot(path=artifacts / "student_ko_01_exercises.png")
         browser.close()
     assert (artifacts / "student_ko_01_exercises.png").stat().st_size > 10_000
+
+
+def test_every_solution_is_on_the_instructor_pages(instructor):
+    """Ordinary and instructor solutions alike: each solution's phrases are on its page."""
+    found = missing = 0
+    for doc, label, classes, found_phrases in SOLUTIONS:
+        text = visible((instructor / "book" / f"{doc}.html").read_text(encoding="utf-8"))
+        hits = sum(phrase in text for phrase in found_phrases)
+        assert hits or not found_phrases, f"{doc} {label}: no phrase of the solution on the instructor page"
+        found, missing = found + hits, missing + len(found_phrases) - hits
+    assert found > 0 and missing <= found // 10, (found, missing)
+
+
+def test_the_instructor_edition_marks_the_instructor_solutions(instructor):
+    for doc in sorted({doc for doc, *_ in SOLUTIONS}):
+        raw = (instructor / "book" / f"{doc}.html").read_text(encoding="utf-8")
+        marked = re.findall(r'<div class="solution\b[^"]*\binstructor\b', raw)
+        expected = sum(editions_ext.INSTRUCTOR in classes for d, _, classes, _ in SOLUTIONS if d == doc)
+        assert len(marked) == expected, (doc, len(marked), expected)
+    assert "for instructors" in (instructor / "book" / "en" / "01_fixed_random.html").read_text(encoding="utf-8")
+
+
+def test_the_instructor_edition_offers_the_notebooks_whole(instructor):
+    for path in sorted(BOOK.glob("[a-z][a-z]/*.ipynb")):
+        offered = instructor / "_sources" / "book" / path.relative_to(BOOK)
+        assert offered.read_bytes() == path.read_bytes(), path
