@@ -41,6 +41,8 @@ def names(source: str) -> tuple[set[str], set[str]]:
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
     return bound, read
 
 

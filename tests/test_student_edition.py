@@ -124,6 +124,22 @@ def test_every_chapter_has_solutions_and_each_gives_phrases():
     assert len(empty) <= len(SOLUTIONS) // 10, f"solutions without a phrase of their own: {empty}"
 
 
+SOLUTION_END = re.compile(r"^[ \t]*(`{3,}|:{3,})\{solution-end\}[^\n]*\n[ \t]*\1[ \t]*$", re.M)
+NEXT_BLOCK = re.compile(r"(?:`{3,}|:{3,})\{(?:exercise|solution|solution-start)\}|#|\([\w-]+\)=")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.relative_to(BOOK).as_posix())
+def test_no_answer_follows_the_end_of_a_solution(path):
+    """Text after ``solution-end`` is on every edition's page: the next thing must be an exercise or a heading."""
+    for cell in cells_of(path):
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        if cell["cell_type"] != "markdown":
+            continue
+        for end in SOLUTION_END.finditer(source):
+            rest = source[end.end():].strip()
+            assert not rest or NEXT_BLOCK.match(rest), f"{path.name}: after a solution's end: {rest[:120]!r}"
+
+
 def test_the_phrases_are_on_the_readers_pages_unless_for_instructors(built_book):
     """The check can fail: ordinary solutions' phrases are in the reader's book, instructor ones are not."""
     found = missing = 0
