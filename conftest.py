@@ -8,15 +8,20 @@
   executing them again;
 - ``built_book`` builds the whole book once per session, warnings as errors, into a temporary
   folder, for the tests that read the built HTML; ``book_execution`` says which notebooks the
-  build took from nbval and how many it had to execute itself (those nbval did not run).
+  build took from nbval and how many it had to execute itself (those nbval did not run);
+- when it is built, the student's and the instructor's editions start building from the same
+  cache in the background (``tools/editions.py``), on the second core while the tests of the
+  reader's book run; ``edition_build(name)`` waits for one and returns its HTML folder and log.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 import pytest
@@ -97,7 +102,50 @@ def built_book(tmp_path_factory) -> Path:
         warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
         pytest.fail("book build failed (-W):\n" + "\n".join(warnings[-40:] or log.splitlines()[-40:]))
     BOOK_EXECUTION.update(seeded=seeded, executed=re.findall(r"Executing notebook using \w+ CWD", log))
+    _start_editions(out / "_build" / ".jupyter_cache", tmp_path_factory)
     return out / "_build" / "html"
+
+
+# edition -> (its output folder, the running build, its log file)
+EDITION_BUILDS: dict[str, tuple[Path, subprocess.Popen, Path]] = {}
+
+
+def _editions_tool():
+    spec = importlib.util.spec_from_file_location("lmm_editions_tool_conftest", ROOT / "tools" / "editions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _start_editions(cache: Path, tmp_path_factory) -> None:
+    tool = _editions_tool()
+    for edition in ("student", "instructor"):
+        out = tmp_path_factory.mktemp(edition)
+        log = out / "build.log"
+        with log.open("w", encoding="utf-8") as sink:
+            proc = subprocess.Popen(tool.command(edition, out, cache=cache, strict=True), cwd=ROOT,
+                                    stdout=sink, stderr=subprocess.STDOUT, text=True)
+        EDITION_BUILDS[edition] = (out, proc, log)
+
+
+@pytest.fixture(scope="session")
+def edition_build(built_book) -> Callable[[str], tuple[Path, str]]:
+    """``edition_build("student")``: wait for that edition's -W build; its HTML folder and its log."""
+
+    def finished(edition: str) -> tuple[Path, str]:
+        out, proc, log = EDITION_BUILDS[edition]
+        returncode = proc.wait()
+        text = log.read_text(encoding="utf-8")
+        if returncode != 0:
+            pytest.fail(f"{edition} edition failed (-W):\n" + "\n".join(
+                [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line][-30:]
+                or text.splitlines()[-30:]))
+        return out / "_build" / "html", text
+
+    yield finished
+    for _, proc, _ in EDITION_BUILDS.values():
+        if proc.poll() is None:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")

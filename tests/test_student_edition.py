@@ -1,8 +1,9 @@
 """The student edition (``make student``) holds no solution: not in its pages, search index or downloads;
 the instructor's edition (``make instructor``) holds every solution, marked ones flagged "for instructors".
 
-The edition is built here from the same sources as the reader's book, reusing the execution
-cache of the ``-W`` build (``built_book``), so no notebook is executed again.  Each solution of
+The editions are built (``conftest.py: edition_build``) from the same sources as the reader's
+book, reusing the execution cache of the ``-W`` build (``built_book``), so no notebook is executed
+again.  Each solution of
 the book (``book/_ext/editions.py: solution_texts``, ordinary and ``instructor`` ones) gives a
 few phrases of its plain text; the test fails if any phrase is in the student edition's pages
 or downloadable sources, if a term that only the solution has is in its search index, or if a
@@ -42,7 +43,6 @@ def _load(name, path):
 
 
 editions_ext = _load("lmm_editions_ext", BOOK / "_ext" / "editions.py")
-editions_tool = _load("lmm_editions_tool", ROOT / "tools" / "editions.py")
 kosearch = _load("kosearch", BOOK / "_ext" / "kosearch.py")
 LANGUAGE = kosearch.SearchKorean({})
 SOURCES = sorted(p for p in BOOK.glob("[a-z][a-z]/*.*") if p.suffix in {".ipynb", ".md"})
@@ -94,27 +94,17 @@ def stems(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def student(built_book, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("student")
-    proc = editions_tool.build("student", out, cache=built_book.parent / ".jupyter_cache", strict=True)
-    if proc.returncode != 0:
-        log = proc.stdout + proc.stderr
-        pytest.fail("student edition failed (-W):\n" + "\n".join(
-            [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line][-30:] or log.splitlines()[-30:]))
-    assert "Executing notebook" not in proc.stdout + proc.stderr, "the student edition executed notebooks again"
-    return out / "_build" / "html"
+def student(edition_build) -> Path:
+    html, log = edition_build("student")
+    assert "Executing notebook" not in log, "the student edition executed notebooks again"
+    return html
 
 
 @pytest.fixture(scope="module")
-def instructor(built_book, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("instructor")
-    proc = editions_tool.build("instructor", out, cache=built_book.parent / ".jupyter_cache", strict=True)
-    if proc.returncode != 0:
-        log = proc.stdout + proc.stderr
-        pytest.fail("instructor edition failed (-W):\n" + "\n".join(
-            [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line][-30:] or log.splitlines()[-30:]))
-    assert "Executing notebook" not in proc.stdout + proc.stderr, "the instructor edition executed notebooks again"
-    return out / "_build" / "html"
+def instructor(edition_build) -> Path:
+    html, log = edition_build("instructor")
+    assert "Executing notebook" not in log, "the instructor edition executed notebooks again"
+    return html
 
 
 def test_every_chapter_has_solutions_and_each_gives_phrases():
@@ -255,3 +245,33 @@ def test_the_instructor_edition_offers_the_notebooks_whole(instructor):
     for path in sorted(BOOK.glob("[a-z][a-z]/*.ipynb")):
         offered = instructor / "_sources" / "book" / path.relative_to(BOOK)
         assert offered.read_bytes() == path.read_bytes(), path
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_screenshot_of_an_instructor_problem_set(instructor, lang):
+    """The problem set of Chapter 7 in the instructor's edition: its solutions open, flagged for instructors."""
+    _, CHROMIUM, FLAGS, _need_browser = _browser_helpers()
+
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot = artifacts / f"instructor_{lang}_07_problem_set.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((instructor / "book" / lang / "07_dyestuff.html").as_uri(), wait_until="load")
+        page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+        marked = page.locator(".solution.instructor")
+        assert marked.count() >= 4
+        title = marked.first.locator(".admonition-title")
+        after = title.evaluate("e => getComputedStyle(e, '::after').content")
+        assert ("교수자용" if lang == "ko" else "for instructors") in after
+        page.locator(f"#{lang}-ex-ch07-ps-design").scroll_into_view_if_needed()
+        page.screenshot(path=shot)
+        browser.close()
+    assert not errors, errors
+    assert shot.stat().st_size > 10_000

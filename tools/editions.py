@@ -56,16 +56,20 @@ def jupyter_book() -> str:
     return str(jb if jb.exists() else shutil.which("jupyter-book"))
 
 
-def build(edition: str, out: Path, cache: Path | None = None, strict: bool = False) -> subprocess.CompletedProcess:
-    """Build the edition into ``out/_build/html``; returns the finished process (output captured)."""
+def command(edition: str, out: Path, cache: Path | None = None, strict: bool = False) -> list[str]:
+    """Write the edition's ``_config.yml`` into ``out``; return the command that builds it into ``out/_build/html``."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     (out / "_config.yml").write_text(yaml.safe_dump(edition_config(config, edition, cache), allow_unicode=True),
                                      encoding="utf-8")
-    cmd = [jupyter_book(), "build", str(ROOT), "--config", str(out / "_config.yml"), "--path-output", str(out),
-           "--keep-going"] + (["-W", "-n"] if strict else [])
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    return [jupyter_book(), "build", str(ROOT), "--config", str(out / "_config.yml"), "--path-output", str(out),
+            "--keep-going"] + (["-W", "-n"] if strict else [])
+
+
+def build(edition: str, out: Path, cache: Path | None = None, strict: bool = False) -> subprocess.CompletedProcess:
+    """Build the edition into ``out/_build/html``; returns the finished process (output captured)."""
+    return subprocess.run(command(edition, out, cache, strict), cwd=ROOT, capture_output=True, text=True)
 
 
 def main(argv: list[str]) -> None:
