@@ -9,7 +9,8 @@ The configuration value ``lmm_edition`` chooses what happens to the solutions of
 - ``student`` (``make student``): every solution is left out, from the HTML, the search
   index and the downloadable sources (``_sources/**/*.ipynb``, ``*.md``: rewritten after the
   build by :func:`strip_solutions`); a page offers its notebook without the solutions;
-- ``instructor`` (``make instructor``): every solution.
+- ``instructor`` (``make instructor``): every solution; the title of one marked ``instructor``
+  says so (" · 교수자용", " · for instructors").
 
 The downloadable sources follow the pages: the reader's edition offers each notebook as it is in
 ``book/`` less its instructor solutions (byte for byte the source when it has none,
@@ -28,8 +29,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -208,16 +211,26 @@ def strip_downloads(app: Sphinx, exception: Exception | None) -> None:
             strip_file(path, app.config.lmm_edition)
 
 
-MARK_CSS = """
-html[lang="ko"] .solution.instructor > .admonition-title::after { content: " · 교수자용"; font-weight: normal; }
-html[lang="en"] .solution.instructor > .admonition-title::after { content: " · for instructors"; font-weight: normal; }
-"""
+MARK = {"ko": " · 교수자용", "en": " · for instructors"}
 
 
-def mark_instructor_solutions(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
-    """In the instructor's edition, a solution marked ``instructor`` says so in its title."""
-    if app.config.lmm_edition == "instructor":
-        context["metatags"] = context.get("metatags", "") + f"\n<style>{MARK_CSS}</style>"
+class MarkInstructorSolutions(SphinxPostTransform):
+    """In the instructor's edition, the title of a solution marked ``instructor`` says so.
+
+    Runs after sphinx-exercise has written the solutions' titles (its post-transform at 21).
+    """
+
+    default_priority = 25
+
+    def run(self, **kwargs: Any) -> None:
+        from sphinx_exercise.nodes import solution_node
+
+        if self.config.lmm_edition != "instructor":
+            return
+        lang = "en" if "/book/en/" in Path(self.document.get("source", "")).as_posix() else "ko"
+        for node in self.document.findall(solution_node):
+            if INSTRUCTOR in node.get("classes", []) and node.children and isinstance(node[0], nodes.title):
+                node[0] += nodes.inline(text=MARK[lang], classes=["instructor-mark"])
 
 
 def check_edition(app: Sphinx) -> None:
@@ -230,5 +243,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", check_edition)
     app.add_transform(RemoveSolutions)
     app.connect("build-finished", strip_downloads)
-    app.connect("html-page-context", mark_instructor_solutions)
+    app.add_post_transform(MarkInstructorSolutions)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}
