@@ -83,6 +83,7 @@ PAGE_STATE = """() => {
   const prose = document.body.cloneNode(true);  // the text outside code (code may hold "\\(")
   prose.querySelectorAll('pre, code, script, style, mjx-container, .math').forEach(e => e.remove());
   const visible = prose.textContent;
+  prose.querySelectorAll('.lang-switch').forEach(e => e.remove());  // the link to the other edition
   const maths = [...document.querySelectorAll('.math')];
   const switchLink = document.querySelector('a.lang-switch-link');
   return {
@@ -100,6 +101,9 @@ PAGE_STATE = """() => {
     sidebar: [...document.querySelectorAll('nav.bd-docs-nav a')].map(a => a.href.split('#')[0]),
     searchAction: [...new Set([...document.querySelectorAll('form.bd-search')].map(f => f.action))],
     searchIndex: [...document.scripts].map(s => s.src).filter(s => /searchindex/.test(s)),
+    hangul: (prose.textContent.match(/[\uac00-\ud7a3]+/g) || []).slice(0, 10),
+    toggleHints: [...new Set([...document.querySelectorAll('[data-toggle-hint]')].map(b => b.dataset.toggleHint)
+                   .concat([...document.querySelectorAll('.toggle-details__summary-text')].map(e => e.textContent)))],
   };
 }"""
 
@@ -277,3 +281,19 @@ def test_the_search_page_finds_korean_and_english_terms(crawl, browser_page):
     # ("Failed to fetch"): Sphinx's searchtools.js, the same for every reader who opens the
     # book from disk; the results themselves are listed.
     assert not [e for e in errors if not _allowed(e) and e != "Failed to fetch"]
+
+
+def test_an_english_page_shows_no_korean_outside_code(crawl):
+    """Its prose, titles, buttons and dropdown hints are English (code cells are the same in both editions)."""
+    english = [r for r in crawl["pages"].values() if r["name"].startswith("book/en/")]
+    assert len(english) >= 20
+    for r in english:
+        if r["name"] != "book/en/98_glossary":  # the glossary gives each term in both languages
+            assert not r["hangul"], f"{r['name']}: {r['hangul']}"
+        assert all(not re.search("[\uac00-\ud7a3]", hint) for hint in r["toggleHints"]), (r["name"], r["toggleHints"])
+
+
+def test_the_dropdown_hints_speak_the_page_language(crawl):
+    hints = {lang: {h for r in crawl["pages"].values() if r["name"].startswith(f"book/{lang}/") for h in r["toggleHints"]}
+             for lang in ("ko", "en")}
+    assert hints["en"] == {"Click to show"} and hints["ko"] == {"표시하려면 클릭"}, hints

@@ -418,6 +418,10 @@ def restore_language(app: Sphinx, *args: Any) -> None:
     app.config.numfig_format.update(_KOREAN_NUMFIG)
 
 
+TOGGLE_HINTS_EN = ("\n<script>if (typeof toggleHintShow !== 'undefined') "
+                   "{ toggleHintShow = 'Click to show'; toggleHintHide = 'Click to hide'; }</script>\n")
+
+
 def use_page_language(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
                       doctree: Any) -> None:
     """Render an English page's theme in English: ``<html lang="en">`` and no Korean catalog."""
@@ -425,6 +429,8 @@ def use_page_language(app: Sphinx, pagename: str, templatename: str, context: di
     english = context_edition(pagename, context) == "en"
     if english:
         context["language"] = "en"
+        if "body" in context:  # sphinx-togglebutton's hint, declared once for the project's language (ko)
+            context["body"] += TOGGLE_HINTS_EN
     if templates is not None and hasattr(templates, "install_gettext_translations"):
         templates.install_gettext_translations(NullTranslations() if english else app.translator)
 
