@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +29,17 @@ settings.register_profile("book", derandomize=True, deadline=None, print_blob=Tr
 settings.load_profile("book")
 
 ROOT = Path(__file__).resolve().parent
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# tools/editions.py: how jupyter-book is found, and the command that builds an edition
+EDITIONS_TOOL = _load("lmm_editions_tool_conftest", ROOT / "tools" / "editions.py")
 
 # path of a notebook nbval ran -> {code cell number: its outputs}, for cells that passed
 NBVAL_OUTPUTS: dict[Path, dict[int, list]] = {}
@@ -93,14 +102,11 @@ def built_book(tmp_path_factory) -> Path:
     """Run ``jupyter-book build . -W -n --keep-going`` on nbval's outputs; return the HTML folder."""
     out = tmp_path_factory.mktemp("book")
     seeded = seed_execution_cache(out / "_build" / ".jupyter_cache")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb if jb.exists() else shutil.which("jupyter-book")), "build", str(ROOT),
-           "-W", "-n", "--keep-going", "--path-output", str(out)]
+    cmd = [EDITIONS_TOOL.jupyter_book(), "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     log = proc.stdout + proc.stderr
     if proc.returncode != 0:
-        warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
-        pytest.fail("book build failed (-W):\n" + "\n".join(warnings[-40:] or log.splitlines()[-40:]))
+        _build_failed("book", log)
     BOOK_EXECUTION.update(seeded=seeded, executed=re.findall(r"Executing notebook using \w+ CWD", log))
     _start_editions(out / "_build" / ".jupyter_cache", tmp_path_factory)
     return out / "_build" / "html"
@@ -110,20 +116,19 @@ def built_book(tmp_path_factory) -> Path:
 EDITION_BUILDS: dict[str, tuple[Path, subprocess.Popen, Path]] = {}
 
 
-def _editions_tool():
-    spec = importlib.util.spec_from_file_location("lmm_editions_tool_conftest", ROOT / "tools" / "editions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _build_failed(name: str, log: str) -> None:
+    """Fail the test with the build's warnings and errors (or the end of its log)."""
+    lines = log.splitlines()
+    shown = [line for line in lines if "WARNING" in line or "ERROR" in line][-40:] or lines[-40:]
+    pytest.fail(f"{name} build failed (-W):\n" + "\n".join(shown))
 
 
 def _start_editions(cache: Path, tmp_path_factory) -> None:
-    tool = _editions_tool()
     for edition in ("student", "instructor"):
         out = tmp_path_factory.mktemp(edition)
         log = out / "build.log"
         with log.open("w", encoding="utf-8") as sink:
-            proc = subprocess.Popen(tool.command(edition, out, cache=cache, strict=True), cwd=ROOT,
+            proc = subprocess.Popen(EDITIONS_TOOL.command(edition, out, cache=cache, strict=True), cwd=ROOT,
                                     stdout=sink, stderr=subprocess.STDOUT, text=True)
         EDITION_BUILDS[edition] = (out, proc, log)
 
@@ -137,9 +142,7 @@ def edition_build(built_book) -> Callable[[str], tuple[Path, str]]:
         returncode = proc.wait()
         text = log.read_text(encoding="utf-8")
         if returncode != 0:
-            pytest.fail(f"{edition} edition failed (-W):\n" + "\n".join(
-                [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line][-30:]
-                or text.splitlines()[-30:]))
+            _build_failed(f"{edition} edition", text)
         return out / "_build" / "html", text
 
     yield finished

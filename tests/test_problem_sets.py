@@ -7,16 +7,17 @@ book and the student edition leave them out).  At least one is an open data-anal
 labelled ``<lang>-ex-chNN-ps-data-<slug>``, whose solution computes and asserts in code cells:
 nbval executes those cells like every other cell.
 """
+import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-sys.path.insert(0, str(BOOK / "_ext"))
-import editions  # noqa: E402
+_spec = importlib.util.spec_from_file_location("lmm_editions_ext_problem_sets", BOOK / "_ext" / "editions.py")
+editions = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(editions)
 
 HEADING = {"en": "### Problem set", "ko": "### 과제 문제"}
 CHAPTERS = sorted(p.name for p in (BOOK / "en").glob("[01][0-9]_*.ipynb"))
